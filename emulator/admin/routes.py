@@ -1,0 +1,118 @@
+"""``/_emulator/``: health, reset, seed, state, journal, clock, webhooks.
+
+JSON in, JSON out; errors are ``{"status": n, "error": "<message>"}``.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from .. import __version__
+from ..core.accounts import FixtureError
+from ..core.clock import parse_instant
+from ..core.errors import EmulatorError
+from ..http import json_object
+
+
+def _int_arg(name: str, default: int | None = None) -> int | None:
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise EmulatorError(f"query parameter {name!r} must be an integer, got {raw!r}") from None
+
+
+def build_admin(engine) -> Blueprint:
+    bp = Blueprint("emulator_admin", __name__)
+
+    @bp.get("/health")
+    def health():
+        return {"status": "ok", "version": __version__, "vendors": sorted(engine.vendors)}
+
+    @bp.post("/reset")
+    def reset():
+        body = json_object(required=False)
+        vendor = body.get("vendor")
+        if vendor is not None and vendor not in engine.vendors:
+            raise EmulatorError(f"'vendor' must be one of {', '.join(sorted(engine.vendors))}, got {vendor!r}")
+        engine.reset(vendor)
+        return {"status": "ok", "reset": vendor or "all"}
+
+    @bp.post("/seed")
+    def seed():
+        body = json_object()
+        seed_value = body.get("seed")
+        if seed_value is not None and (isinstance(seed_value, bool) or not isinstance(seed_value, int)):
+            raise EmulatorError(f"'seed' must be an integer, got {seed_value!r}")
+        fixture = body.get("fixture")
+        if fixture is not None and not isinstance(fixture, (str, dict)):
+            raise EmulatorError("'fixture' must be a fixture name or a fixture object")
+        try:
+            engine.reseed(seed_value, fixture)
+        except FixtureError as exc:
+            raise EmulatorError(str(exc)) from None
+        return {"status": "ok", "seed": engine.seed,
+                "fixture": engine.fixture_ref if isinstance(engine.fixture_ref, str) else "(object)"}
+
+    @bp.get("/state")
+    def state():
+        vendor = request.args.get("vendor")
+        if vendor and vendor not in engine.vendors:
+            raise EmulatorError(f"unknown vendor {vendor!r}; known: {', '.join(sorted(engine.vendors))}", 404)
+        return jsonify(engine.state(vendor, request.args.get("account")))
+
+    @bp.get("/requests")
+    def journal():
+        entries = engine.journal.entries(vendor=request.args.get("vendor"), method=request.args.get("method"),
+                                         path=request.args.get("path"), account=request.args.get("account"))
+        limit = _int_arg("limit")
+        if limit is not None:
+            entries = entries[-limit:] if limit > 0 else []
+        return jsonify({"requests": entries, "count": len(entries)})
+
+    @bp.delete("/requests")
+    def clear_journal():
+        engine.journal.clear()
+        return {"status": "ok"}
+
+    @bp.get("/clock")
+    def clock():
+        return engine.clock.state()
+
+    @bp.post("/clock")
+    def set_clock():
+        body = json_object()
+        known = {"freeze", "advance", "real"}
+        given = [k for k in body if k in known]
+        unknown = [k for k in body if k not in known]
+        if unknown or len(given) != 1:
+            raise EmulatorError("clock: send exactly one of 'freeze' (ISO 8601 time or null for now), "
+                                f"'advance' (seconds) or 'real' (true); got {sorted(body)}")
+        key = given[0]
+        if key == "freeze":
+            try:
+                engine.clock.freeze(body["freeze"])
+            except (ValueError, TypeError):
+                raise EmulatorError(f"'freeze' must be an ISO 8601 time, got {body['freeze']!r}") from None
+        elif key == "advance":
+            value = body["advance"]
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise EmulatorError(f"'advance' must be a number of seconds, got {value!r}")
+            engine.clock.advance(value)
+        else:
+            if body["real"] is not True:
+                raise EmulatorError("'real' must be true")
+            engine.clock.real()
+        return engine.clock.state()
+
+    @bp.get("/webhooks")
+    def webhooks():
+        engine.jobs.run_due()
+        items = engine.jobs.deliveries(vendor=request.args.get("vendor"), account=request.args.get("account"))
+        return jsonify({"webhooks": items, "count": len(items)})
+
+    return bp
+
+
+__all__ = ["build_admin", "parse_instant"]

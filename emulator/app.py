@@ -1,0 +1,217 @@
+"""The app factory: one Flask app serving every vendor and the emulator's own API.
+
+Dispatch happens before Flask routes a request (:class:`Dispatch`): a request whose
+``Host`` is a vendor's real API host gets the vendor's prefix, and a trailing slash is
+dropped, so both spellings of a path are answered directly (never a redirect).
+"""
+from __future__ import annotations
+
+import difflib
+import json
+import logging
+import time
+
+from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException
+
+from .core.clock import iso
+from .core.engine import Engine
+from .core.errors import BadBody, EmulatorError, VendorError
+from .core.journal import redact, redact_headers, start_notes
+from .settings import Settings
+
+log = logging.getLogger("emulator")
+
+ADMIN_PREFIX = "/_emulator"
+JOURNAL_BODY_LIMIT = 1024 * 1024
+
+_KINDS = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
+
+
+class Dispatch:
+    """WSGI middleware: route by real vendor host, and accept paths with a trailing slash."""
+
+    def __init__(self, app, hosts: dict[str, tuple[str, str]]):
+        self.app = app
+        self.hosts = hosts  # host -> (vendor, path prefix the real host adds)
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO") or "/"
+        host = (environ.get("HTTP_HOST") or "").rsplit(":", 1)[0].lower() if environ.get("HTTP_HOST") else ""
+        target = self.hosts.get(host)
+        if target is not None and not path.startswith(ADMIN_PREFIX):
+            vendor, extra = target
+            if extra and (path == extra or path.startswith(extra + "/")):
+                path = path[len(extra):] or "/"
+            path = f"/{vendor}{path}"
+        if len(path) > 1 and path.endswith("/"):
+            path = path.rstrip("/") or "/"
+        environ["PATH_INFO"] = path
+        return self.app(environ, start_response)
+
+
+def create_app(settings: Settings | dict | None = None, vendors=None) -> Flask:
+    """Build the emulator app.
+
+    ``settings``: a :class:`Settings`, a dict of its fields, or None (defaults).
+    ``vendors``: the :class:`~emulator.core.vendor.VendorSpec` list to serve (default: the
+    registry, narrowed by ``settings.vendors``).
+    """
+    settings = Settings.coerce(settings)
+    if vendors is None:
+        from .vendors import load_vendors
+
+        vendors = load_vendors(settings.vendors)
+    app = Flask("emulator")
+    app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, JSON_SORT_KEYS=False)
+    app.json.sort_keys = False
+    app.json.ensure_ascii = False
+    app.url_map.strict_slashes = False
+    engine = Engine(settings, list(vendors))
+    app.extensions["emulator"] = engine
+    app.emulator = engine
+
+    from .admin.routes import build_admin
+
+    app.register_blueprint(build_admin(engine), url_prefix=ADMIN_PREFIX)
+    hosts: dict[str, tuple[str, str]] = {}
+    for spec in engine.vendors.values():
+        app.register_blueprint(spec.blueprint(), url_prefix=spec.prefix())
+        if spec.admin_blueprint is not None:
+            app.register_blueprint(spec.admin_blueprint(), url_prefix=f"{ADMIN_PREFIX}/{spec.name}")
+        for host, extra in spec.hosts.items():
+            hosts[host.lower()] = (spec.name, extra)
+    app.wsgi_app = Dispatch(app.wsgi_app, hosts)
+    _install_hooks(app, engine)
+    if settings.background_jobs:
+        engine.jobs.start_ticker()
+    return app
+
+
+def vendor_of_path(engine: Engine, path: str):
+    """The vendor spec whose prefix ``path`` is under, or None."""
+    segment = path.split("/", 2)[1] if path.startswith("/") else ""
+    return engine.vendors.get(segment)
+
+
+def _install_hooks(app: Flask, engine: Engine) -> None:
+    @app.before_request
+    def _start():
+        g.emulator_started = time.perf_counter()
+        g.emulator_notes = start_notes()
+        g.emulator_vendor = vendor_of_path(engine, request.path)
+        engine.jobs.run_due()
+        if engine.faults is not None and g.emulator_vendor is not None:
+            return engine.faults.apply(g.emulator_vendor, request)
+        return None
+
+    @app.after_request
+    def _journal(response: Response):
+        spec = g.get("emulator_vendor")
+        if spec is not None:
+            _record(engine, spec, response)
+        return response
+
+    @app.errorhandler(VendorError)
+    def _vendor_error(err: VendorError):
+        return render_vendor_error(err)
+
+    @app.errorhandler(BadBody)
+    def _bad_body(err: BadBody):
+        return _generic(engine, err.status, err.message, err.kind)
+
+    @app.errorhandler(HTTPException)
+    def _http(err: HTTPException):
+        status = err.code or 500
+        message = err.description or err.name
+        if status == 404:
+            message = f"no route {request.method} {request.path}"
+            hint = _closest_route(app, request.path)
+            if hint:
+                message += f"; closest known route: {hint}"
+        elif status == 405:
+            allowed = sorted(err.valid_methods or []) if hasattr(err, "valid_methods") else []
+            message = f"method {request.method} not allowed on {request.path}; allowed: {', '.join(allowed)}"
+        elif status == 413:
+            message = f"request body too large: the limit is {app.config['MAX_CONTENT_LENGTH']} bytes"
+        resp = _generic(engine, status, message, _KINDS.get(status, "http_error"))
+        if status == 405 and getattr(err, "valid_methods", None):
+            resp.headers["Allow"] = ", ".join(sorted(err.valid_methods))
+        return resp
+
+    @app.errorhandler(Exception)
+    def _bug(err: Exception):
+        log.exception("unhandled error serving %s %s", request.method, request.path)
+        return _generic(engine, 500, f"internal emulator error: {type(err).__name__}: {err}", "internal")
+
+
+def render_vendor_error(err: VendorError) -> Response:
+    body = err.body()
+    if body is None:
+        resp = Response(b"", status=err.status)
+    elif isinstance(body, (str, bytes)):
+        resp = Response(body, status=err.status, mimetype="text/plain")
+    else:
+        resp = Response(json.dumps(body, ensure_ascii=False), status=err.status, mimetype="application/json")
+    for key, value in err.headers.items():
+        resp.headers[key] = value
+    return resp
+
+
+def _generic(engine: Engine, status: int, message: str, kind: str) -> Response:
+    spec = vendor_of_path(engine, request.path)
+    if spec is not None:
+        return render_vendor_error(spec.http_error(status, message, kind))
+    return render_vendor_error(EmulatorError(message, status))
+
+
+def _closest_route(app: Flask, path: str) -> str | None:
+    rules = sorted({r.rule for r in app.url_map.iter_rules() if r.endpoint != "static"})
+    spec_prefix = "/" + path.split("/", 2)[1] if path.count("/") >= 1 else ""
+    same_vendor = [r for r in rules if r.startswith(spec_prefix + "/") or r == spec_prefix]
+    match = difflib.get_close_matches(path, same_vendor or rules, n=1, cutoff=0.0)
+    return match[0] if match else None
+
+
+def _record(engine: Engine, spec, response: Response) -> None:
+    prefix = spec.prefix()
+    path = request.path[len(prefix):] or "/"
+    body = None
+    if request.content_length is None or request.content_length <= JOURNAL_BODY_LIMIT:
+        try:
+            raw = request.get_data(cache=True)
+        except HTTPException:
+            raw = b""
+        if raw:
+            try:
+                body = redact(json.loads(raw))
+            except (ValueError, UnicodeDecodeError):
+                body = raw[:2048].decode("utf-8", "replace")
+    else:
+        body = {"_omitted": f"{request.content_length} bytes"}
+    answer = None
+    if response.mimetype == "application/json" and not response.direct_passthrough:
+        try:
+            answer = redact(json.loads(response.get_data()))
+        except (ValueError, UnicodeDecodeError):
+            answer = None
+    elif not response.direct_passthrough:
+        data = response.get_data()
+        answer = data[:2048].decode("utf-8", "replace") if data else None
+    entry = {
+        "time": iso(engine.clock.now()),
+        "vendor": spec.name,
+        "account": g.get("emulator_account"),
+        "method": request.method,
+        "path": path,
+        "query": request.args.to_dict(flat=True),
+        "headers": redact_headers(request.headers),
+        "body": body,
+        "status": response.status_code,
+        "response": answer,
+        "duration_ms": round((time.perf_counter() - g.get("emulator_started", time.perf_counter())) * 1000, 3),
+        "notes": list(g.get("emulator_notes") or []),
+    }
+    if g.get("emulator_fault") is not None:
+        entry["fault"] = g.emulator_fault
+    engine.journal.record(entry)

@@ -1,0 +1,82 @@
+"""One emulator clock: real time by default, frozen or shifted on request."""
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+
+
+def parse_instant(value: str | int | float | datetime) -> datetime:
+    """An aware UTC datetime from ISO 8601 text, epoch seconds or a datetime."""
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        dt = datetime.fromtimestamp(value, tz=UTC)
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        dt = datetime.fromisoformat(text)
+    else:
+        raise ValueError(f"not a time: {value!r}")
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
+
+
+def iso(dt: datetime) -> str:
+    """ISO 8601 in UTC with a ``Z`` and millisecond precision."""
+    return dt.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Clock:
+    """Time as the emulator sees it.
+
+    Real: follows ``time.time()`` plus an offset (``advance`` while real moves the
+    offset). Frozen: stands still at one instant until advanced or set back to real.
+    Listeners are called after every change, so due jobs can run at once.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._frozen_at: float | None = None
+        self._offset = 0.0
+        self.listeners: list = []
+
+    def time(self) -> float:
+        frozen = self._frozen_at
+        return frozen if frozen is not None else time.time() + self._offset
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.time(), tz=UTC)
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen_at is not None
+
+    def freeze(self, at: str | int | float | datetime | None = None) -> None:
+        with self._lock:
+            self._frozen_at = self.time() if at is None else parse_instant(at).timestamp()
+        self._changed()
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            if self._frozen_at is not None:
+                self._frozen_at += float(seconds)
+            else:
+                self._offset += float(seconds)
+        self._changed()
+
+    def real(self) -> None:
+        with self._lock:
+            self._frozen_at = None
+            self._offset = 0.0
+        self._changed()
+
+    def state(self) -> dict:
+        return {"now": iso(self.now()), "epoch": round(self.time(), 3), "frozen": self.frozen,
+                "offset_s": round(self._offset, 3)}
+
+    def _changed(self) -> None:
+        for listener in list(self.listeners):
+            listener()

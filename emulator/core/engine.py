@@ -1,0 +1,130 @@
+"""The emulator's state in one object: store, clock, journal, jobs, ids, accounts, backends.
+
+One :class:`Engine` per app. Vendor backends (one per account, as in moto) reach the shared
+machinery through it; the HTTP layer finds it as ``app.extensions["emulator"]``.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from .accounts import Account, build_accounts, load_fixture
+from .clock import Clock
+from .ids import COUNTERS, Ids
+from .jobs import Jobs
+from .journal import Journal
+from .store import Index, Store
+from .vendor import VendorSpec
+
+
+class Engine:
+    def __init__(self, settings, vendors: list[VendorSpec]):
+        self.settings = settings
+        self.vendors: dict[str, VendorSpec] = {v.name: v for v in vendors}
+        self.store = Store(settings.db)
+        self.store.define_indexes(COUNTERS, {"name": Index(lambda d: d["name"])})
+        for spec in vendors:
+            for kind, indexes in spec.indexes.items():
+                self.store.define_indexes(f"{spec.name}:{kind}", indexes)
+        self.clock = Clock()
+        self.journal = Journal(settings.journal_size)
+        self.jobs = Jobs(self, webhook_timeout_s=settings.webhook_timeout_s)
+        for spec in vendors:
+            for kind, handler in spec.jobs.items():
+                self.jobs.register(kind, handler)
+        self.clock.listeners.append(self.jobs.run_due)
+        self.seed = int(settings.seed)
+        self.ids = Ids(self.store, self.seed)
+        self.fixture_ref = settings.fixture
+        self.fixture = load_fixture(settings.fixture)
+        self.accounts = build_accounts(self.fixture, self.vendors)
+        self._backends: dict[tuple[str, str], Any] = {}
+        self._backends_lock = threading.Lock()
+        self._initial: dict | None = None
+        self.faults = None  # a fault-rule registry plugs in here
+        if self.store.existed:
+            self.jobs.reload()  # an existing store is opened as it is
+        else:
+            self._populate()
+
+    # -- accounts and backends -------------------------------------------------------
+    def account(self, vendor: str, name: str) -> Account | None:
+        return self.accounts.get(vendor, {}).get(name)
+
+    def backend(self, vendor: str, account: str | Account):
+        """The per-account backend of a vendor (created once, kept until reset/seed)."""
+        name = account.name if isinstance(account, Account) else account
+        key = (vendor, name)
+        backend = self._backends.get(key)
+        if backend is None:
+            acct = self.account(vendor, name)
+            if acct is None:
+                raise KeyError(f"no {vendor} account {name!r}")
+            with self._backends_lock:
+                backend = self._backends.get(key)
+                if backend is None:
+                    backend = self.vendors[vendor].backend(self, acct)
+                    self._backends[key] = backend
+        return backend
+
+    # -- fixture loading, reset, seed ------------------------------------------------
+    def _populate(self) -> None:
+        """Empty the store and load the fixture with the current seed; remember the result."""
+        from .. import seeding  # Faker is imported there, and only if data is generated
+
+        with self.store.transaction():
+            self.store.clear()
+            self._backends.clear()
+            seeding.populate(self)
+            self._initial = self.store.snapshot()
+        self.jobs.reload()
+
+    def reset(self, vendor: str | None = None) -> None:
+        """Drop stored data and reload the fixture (all vendors, or one)."""
+        with self.store.transaction():
+            if self._initial is None:
+                self._populate()
+            elif vendor is None:
+                self.store.restore(self._initial)
+            else:
+                self.store.restore(self._initial, prefix=f"{vendor}:")
+            self._backends.clear()
+            if vendor is None:
+                self.journal.clear()
+            self.jobs.reload()
+
+    def reseed(self, seed: int | None = None, fixture: Any = None) -> None:
+        """Reset with another seed and/or fixture."""
+        with self.store.transaction():
+            if fixture is not None:
+                loaded = load_fixture(fixture)
+                accounts = build_accounts(loaded, self.vendors)
+                self.fixture_ref, self.fixture, self.accounts = fixture, loaded, accounts
+            if seed is not None:
+                self.seed = int(seed)
+                self.ids.seed = self.seed
+            self._populate()
+            self.journal.clear()
+
+    # -- state -----------------------------------------------------------------------
+    def state(self, vendor: str | None = None, account: str | None = None) -> dict:
+        """``{"vendors": {v: {"accounts": {a: {kind: [docs]}}}}}``, filtered if asked."""
+        self.jobs.run_due()
+        out: dict = {"vendors": {}}
+        with self.store.lock:
+            for name, spec in self.vendors.items():
+                if vendor and name != vendor:
+                    continue
+                accounts = {}
+                for acct_name in self.accounts.get(name, {}):
+                    if account and acct_name != account:
+                        continue
+                    accounts[acct_name] = {
+                        kind: [doc for _, doc in self.store.collection(name, acct_name, kind).scan()]
+                        for kind in spec.collections}
+                out["vendors"][name] = {"accounts": accounts}
+        return out
+
+    def close(self) -> None:
+        self.jobs.stop_ticker()
+        self.store.close()

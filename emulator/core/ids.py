@@ -1,0 +1,56 @@
+"""Deterministic ids: the same seed and the same sequence of requests give the same ids.
+
+Each namespace (``pushtech:demo:contact`` ...) has its own counter, kept in the store so
+that reset and persistence keep it; an id is a hash of (seed, namespace, counter), so ids
+in one namespace do not depend on traffic in another.
+"""
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+COUNTERS = "_emulator:counters"
+
+
+class Ids:
+    def __init__(self, store, seed: int = 0):
+        self.store = store
+        self.seed = seed
+
+    def counter(self, namespace: str) -> int:
+        """The next value (1, 2, 3 ...) of a namespace's counter."""
+        coll = self.store.named(COUNTERS)
+        with self.store.transaction():
+            doc_id = coll.find_id("name", namespace)
+            if doc_id is None:
+                coll.insert({"name": namespace, "value": 1})
+                return 1
+            value = coll.get(doc_id)["value"] + 1
+            coll.update(doc_id, {"value": value})
+            return value
+
+    def _digest(self, namespace: str) -> bytes:
+        n = self.counter(namespace)
+        return hashlib.sha256(f"{self.seed}:{namespace}:{n}".encode()).digest()
+
+    def hex24(self, namespace: str) -> str:
+        """A 24-hex-character id (the shape of a MongoDB ObjectId)."""
+        return self._digest(namespace).hex()[:24]
+
+    def uuid(self, namespace: str) -> str:
+        return str(uuid.UUID(bytes=self._digest(namespace)[:16], version=4))
+
+    def number(self, namespace: str, start: int = 1) -> int:
+        """A sequential integer id, offset by a seed-dependent base."""
+        base = start + (int.from_bytes(hashlib.sha256(f"{self.seed}:{namespace}".encode()).digest()[:3], "big") % 1000) * 1000
+        return base + self.counter(namespace)
+
+    def token(self, namespace: str, length: int = 50) -> str:
+        """A random-looking alphanumeric token, deterministic per seed."""
+        alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+        out, digest = [], self._digest(namespace)
+        while len(out) < length:
+            for byte in digest:
+                out.append(alphabet[byte % len(alphabet)])
+            digest = hashlib.sha256(digest).digest()
+        return "".join(out[:length])

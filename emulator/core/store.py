@@ -1,0 +1,484 @@
+"""The emulator's store: TinyDB tables, unique indexes, one lock, crash-safe persistence.
+
+Tables are named ``<vendor>:<account>:<kind>`` (``esputnik:demo:contacts``); the
+emulator's own tables start with ``_emulator:``.
+
+Two things TinyDB does not do for us:
+
+* **Constant-cost writes.** TinyDB's ``Table._update_table`` converts every document id
+  of the table on each write, so a write costs O(table size). :class:`IndexedTable`
+  applies an update to the raw table through a key-converting view instead, so a write
+  costs O(documents touched).
+* **Look-ups that do not scan.** Each collection keeps dict indexes (declared per kind by
+  the vendor) beside its table, updated under the same lock as the write.
+
+Persistence (``path`` given) is a snapshot plus a write-ahead log:
+
+* ``PATH`` is a plain TinyDB JSON file (``TinyDB(PATH)`` opens it).
+* ``PATH.wal`` gets one JSON line per changed document (``["put", table, id, doc]``,
+  ``["del", table, id]``, ``["drop", table]``), written and fsynced once per transaction.
+  Replaying a line twice gives the same result, so replay needs no bookkeeping.
+* When the log grows past ``compact_every`` lines, and on :meth:`Store.close`, the whole
+  state is written to ``PATH.tmp``, fsynced and renamed over ``PATH``; then the log is
+  truncated. A crash at any point leaves either the old or the new snapshot, and a torn
+  last log line is ignored on replay.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import threading
+from collections.abc import Callable, Hashable, Iterable, Iterator, MutableMapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from tinydb import TinyDB
+from tinydb.storages import MemoryStorage
+from tinydb.table import Document, Table
+
+KeyFn = Callable[[dict], Any]
+
+
+class DuplicateKey(Exception):
+    """A write would give two documents the same key in a unique index."""
+
+    def __init__(self, table: str, index: str, key: Hashable, doc_id: int):
+        super().__init__(f"{table}: {index}={key!r} already belongs to document {doc_id}")
+        self.table, self.index, self.key, self.doc_id = table, index, key, doc_id
+
+
+@dataclass(frozen=True)
+class Index:
+    """A dict index over one kind of document.
+
+    ``key`` maps a document to None (not indexed), one hashable key, or a list/tuple/set
+    of keys. ``unique`` indexes refuse a second document with the same key.
+    """
+
+    key: KeyFn
+    unique: bool = True
+
+    def keys_of(self, doc: dict) -> tuple:
+        value = self.key(doc)
+        if value is None:
+            return ()
+        if isinstance(value, (list, tuple, set, frozenset)):
+            return tuple(k for k in value if k is not None)
+        return (value,)
+
+
+class _IntKeyView(MutableMapping):
+    """The raw (string-keyed) table seen with int keys; remembers what it touched."""
+
+    __slots__ = ("raw", "touched", "removed", "cleared")
+
+    def __init__(self, raw: dict):
+        self.raw = raw
+        self.touched: set[int] = set()
+        self.removed: set[int] = set()
+        self.cleared = False
+
+    def __getitem__(self, doc_id):
+        doc = self.raw[str(doc_id)]
+        self.touched.add(int(doc_id))  # TinyDB updates documents in place after a get
+        return doc
+
+    def __setitem__(self, doc_id, doc):
+        self.raw[str(doc_id)] = doc
+        self.touched.add(int(doc_id))
+        self.removed.discard(int(doc_id))
+
+    def __delitem__(self, doc_id):
+        del self.raw[str(doc_id)]
+        self.removed.add(int(doc_id))
+        self.touched.discard(int(doc_id))
+
+    def __contains__(self, doc_id):
+        return str(doc_id) in self.raw
+
+    def __iter__(self):
+        return (int(k) for k in list(self.raw))
+
+    def __len__(self):
+        return len(self.raw)
+
+    def clear(self):
+        self.raw.clear()
+        self.cleared = True
+        self.touched.clear()
+        self.removed.clear()
+
+
+class IndexedTable(Table):
+    """A TinyDB table whose writes cost O(documents touched), not O(table)."""
+
+    def __init__(self, storage, name, cache_size=0, persist_empty=False):
+        super().__init__(storage, name, cache_size=0, persist_empty=persist_empty)
+        self.on_change: Callable[[_IntKeyView], None] | None = None
+
+    def _update_table(self, updater):
+        tables = self._storage.read()
+        if tables is None:
+            tables = {}
+            self._storage.write(tables)
+        raw = tables.setdefault(self.name, {})
+        view = _IntKeyView(raw)
+        updater(view)
+        if self.on_change is not None:
+            self.on_change(view)
+
+
+class _Storage(MemoryStorage):
+    """In-memory TinyDB storage whose ``write`` is O(1) (the dict is shared)."""
+
+    def write(self, data):
+        self.memory = data
+
+
+class _Database(TinyDB):
+    table_class = IndexedTable
+
+
+class Collection:
+    """One table plus its indexes. Documents returned are copies: change them freely."""
+
+    def __init__(self, store: Store, name: str, indexes: dict[str, Index]):
+        self.store = store
+        self.name = name
+        self.table: IndexedTable = store.db.table(name)
+        self.table.on_change = self._changed
+        self.indexes = indexes
+        self._maps: dict[str, dict] = {}
+        self._old_keys: dict[int, dict[str, tuple]] = {}
+        self._rebuild()
+
+    # -- indexes -------------------------------------------------------------------
+    def _rebuild(self) -> None:
+        self._maps = {name: {} for name in self.indexes}
+        self._old_keys = {}
+        for key, doc in self._raw().items():
+            self._index_add(int(key), doc)
+
+    def _raw(self) -> dict:
+        tables = self.store.db.storage.read() or {}
+        return tables.get(self.name, {})
+
+    def _index_add(self, doc_id: int, doc: dict) -> None:
+        remembered = {}
+        for name, index in self.indexes.items():
+            keys = index.keys_of(doc)
+            remembered[name] = keys
+            m = self._maps[name]
+            for key in keys:
+                if index.unique:
+                    m[key] = doc_id
+                else:
+                    m.setdefault(key, []).append(doc_id)
+        self._old_keys[doc_id] = remembered
+
+    def _index_remove(self, doc_id: int) -> None:
+        remembered = self._old_keys.pop(doc_id, None)
+        if not remembered:
+            return
+        for name, keys in remembered.items():
+            index, m = self.indexes[name], self._maps[name]
+            for key in keys:
+                if index.unique:
+                    if m.get(key) == doc_id:
+                        del m[key]
+                else:
+                    ids = m.get(key)
+                    if ids and doc_id in ids:
+                        ids.remove(doc_id)
+                        if not ids:
+                            del m[key]
+
+    def _check_unique(self, doc_id: int | None, doc: dict, pending: dict | None = None) -> None:
+        for name, index in self.indexes.items():
+            if not index.unique:
+                continue
+            m = self._maps[name]
+            for key in index.keys_of(doc):
+                owner = m.get(key)
+                if owner is not None and owner != doc_id:
+                    raise DuplicateKey(self.name, name, key, owner)
+                if pending is not None:
+                    other = pending.setdefault(name, {}).setdefault(key, doc_id)
+                    if other != doc_id:
+                        raise DuplicateKey(self.name, name, key, other)
+
+    def _changed(self, view: _IntKeyView) -> None:
+        store = self.store
+        if view.cleared:
+            self._rebuild()
+            store._log(["drop", self.name])
+        for doc_id in view.removed:
+            self._index_remove(doc_id)
+            store._log(["del", self.name, doc_id])
+        raw = view.raw
+        for doc_id in view.touched:
+            doc = raw.get(str(doc_id))
+            if doc is None:
+                continue
+            self._index_remove(doc_id)
+            self._index_add(doc_id, doc)
+            store._log(["put", self.name, doc_id, doc])
+
+    # -- reads -----------------------------------------------------------------------
+    def get(self, doc_id: int) -> Document | None:
+        raw = self._raw().get(str(doc_id))
+        return None if raw is None else Document(copy.deepcopy(raw), int(doc_id))
+
+    def find(self, index: str, key: Hashable) -> Document | None:
+        """The document with ``key`` in a unique index (no scan)."""
+        doc_id = self._maps[index].get(key)
+        return None if doc_id is None else self.get(doc_id)
+
+    def find_id(self, index: str, key: Hashable) -> int | None:
+        return self._maps[index].get(key)
+
+    def find_all(self, index: str, key: Hashable) -> list[Document]:
+        """Every document with ``key`` in a non-unique index, oldest first (no scan)."""
+        ids = self._maps[index].get(key) or []
+        return [self.get(i) for i in list(ids)]
+
+    def all(self) -> list[Document]:
+        return [Document(copy.deepcopy(doc), int(k)) for k, doc in self._raw().items()]
+
+    def scan(self) -> Iterator[tuple[int, dict]]:
+        """(id, document) pairs without copying: read only, for searches and exports."""
+        for key, doc in list(self._raw().items()):
+            yield int(key), doc
+
+    def __len__(self) -> int:
+        return len(self._raw())
+
+    def __contains__(self, doc_id: int) -> bool:
+        return str(doc_id) in self._raw()
+
+    # -- writes (take the store lock; callers doing read-modify-write hold a transaction)
+    def insert(self, doc: dict) -> int:
+        with self.store.transaction():
+            self._check_unique(None, doc)
+            return self.table.insert(doc)
+
+    def insert_many(self, docs: Iterable[dict]) -> list[int]:
+        docs = list(docs)
+        with self.store.transaction():
+            pending: dict = {}
+            for i, doc in enumerate(docs):
+                self._check_unique(-1 - i, doc, pending)
+            return self.table.insert_multiple(docs)
+
+    def replace(self, doc_id: int, doc: dict) -> None:
+        """Replace the whole document ``doc_id``."""
+        with self.store.transaction():
+            self._check_unique(doc_id, doc)
+            self.table.update(lambda stored: (stored.clear(), stored.update(doc)), doc_ids=[doc_id])
+
+    def update(self, doc_id: int, fields: dict) -> None:
+        """Set top-level ``fields`` of document ``doc_id``."""
+        with self.store.transaction():
+            current = self._raw().get(str(doc_id))
+            if current is None:
+                raise KeyError(doc_id)
+            self._check_unique(doc_id, {**current, **fields})
+            self.table.update(fields, doc_ids=[doc_id])
+
+    def write_many(self, inserts: Iterable[dict] = (), replaces: dict[int, dict] | None = None) -> list[int]:
+        """Insert and replace many documents in one table operation (bulk imports)."""
+        inserts, replaces = list(inserts), dict(replaces or {})
+        with self.store.transaction():
+            pending: dict = {}
+            for doc_id, doc in replaces.items():
+                self._check_unique(doc_id, doc, pending)
+            for i, doc in enumerate(inserts):
+                self._check_unique(-1 - i, doc, pending)
+            first = self.table._get_next_id()
+            new_ids = list(range(first, first + len(inserts)))
+            self.table._next_id = first + len(inserts)
+
+            def updater(view):
+                for doc_id, doc in replaces.items():
+                    view[doc_id] = dict(doc)
+                for doc_id, doc in zip(new_ids, inserts):
+                    view[doc_id] = dict(doc)
+
+            self.table._update_table(updater)
+            return new_ids
+
+    def remove(self, doc_id: int) -> None:
+        with self.store.transaction():
+            self.table.remove(doc_ids=[doc_id])
+
+    def clear(self) -> None:
+        with self.store.transaction():
+            self.table.truncate()
+
+
+class Store:
+    """All tables of one emulator, one re-entrant lock, optional persistence."""
+
+    def __init__(self, path: str | os.PathLike | None = None, *, compact_every: int = 50_000):
+        self.lock = threading.RLock()
+        self.path = os.fspath(path) if path else None
+        self.compact_every = compact_every
+        self._index_specs: dict[str, dict[str, Index]] = {}
+        self._collections: dict[str, Collection] = {}
+        self._depth = 0
+        self._pending: list[str] = []
+        self._wal_lines = 0
+        self._wal = None
+        self.db = _Database(storage=_Storage)
+        self.db.storage.write({})
+        self.existed = False
+        if self.path:
+            self._open_files()
+
+    # -- declaration -----------------------------------------------------------------
+    def define_indexes(self, kind_key: str, indexes: dict[str, Index]) -> None:
+        """Declare the indexes of a kind; ``kind_key`` is ``<vendor>:<kind>``."""
+        self._index_specs[kind_key] = dict(indexes)
+
+    def collection(self, vendor: str, account: str, kind: str) -> Collection:
+        return self.named(f"{vendor}:{account}:{kind}")
+
+    def named(self, name: str) -> Collection:
+        coll = self._collections.get(name)
+        if coll is None:
+            with self.lock:
+                coll = self._collections.get(name)
+                if coll is None:
+                    parts = name.split(":")
+                    spec_key = f"{parts[0]}:{parts[-1]}"
+                    coll = Collection(self, name, self._index_specs.get(spec_key, {}))
+                    self._collections[name] = coll
+        return coll
+
+    def table_names(self) -> list[str]:
+        return sorted((self.db.storage.read() or {}).keys())
+
+    # -- transactions ----------------------------------------------------------------
+    @contextmanager
+    def transaction(self):
+        """Hold the lock; log lines written inside are made durable once, at the end."""
+        with self.lock:
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+                if self._depth == 0 and self._pending:
+                    self._flush()
+
+    def _log(self, entry: list) -> None:
+        if self._wal is not None:
+            self._pending.append(json.dumps(entry, separators=(",", ":"), ensure_ascii=False))
+
+    def _flush(self) -> None:
+        lines, self._pending = self._pending, []
+        self._wal.write("\n".join(lines) + "\n")
+        self._wal.flush()
+        os.fsync(self._wal.fileno())
+        self._wal_lines += len(lines)
+        if self._wal_lines >= self.compact_every:
+            self.compact()
+
+    # -- whole-store operations ------------------------------------------------------
+    def snapshot(self) -> dict:
+        """A deep copy of every table, for a fast :meth:`restore`."""
+        with self.lock:
+            return copy.deepcopy(self.db.storage.read() or {})
+
+    def restore(self, data: dict, *, prefix: str | None = None) -> None:
+        """Replace all tables (or those whose name starts with ``prefix``) by ``data``."""
+        with self.transaction():
+            tables = self.db.storage.read() or {}
+            for name in list(tables):
+                if prefix is None or name.startswith(prefix):
+                    del tables[name]
+                    self._log(["drop", name])
+            for name, raw in data.items():
+                if prefix is None or name.startswith(prefix):
+                    tables[name] = copy.deepcopy(raw)
+                    for key, doc in raw.items():
+                        self._log(["put", name, int(key), doc])
+            self.db.storage.write(tables)
+            self.db.clear_cache()
+            for name, coll in list(self._collections.items()):
+                if prefix is None or name.startswith(prefix):
+                    coll.table._next_id = None
+                    coll._rebuild()
+
+    def clear(self, prefix: str | None = None) -> None:
+        self.restore({}, prefix=prefix)
+
+    # -- persistence -----------------------------------------------------------------
+    def _open_files(self) -> None:
+        data: dict = {}
+        if os.path.exists(self.path):
+            self.existed = True
+            with open(self.path, encoding="utf-8") as fh:
+                text = fh.read()
+            data = json.loads(text) if text.strip() else {}
+        wal_path = self.path + ".wal"
+        if os.path.exists(wal_path):
+            self.existed = True
+            with open(wal_path, encoding="utf-8") as fh:
+                for line in fh:
+                    try:
+                        entry = json.loads(line)
+                    except ValueError:
+                        break  # a torn last line from a crash: everything before it counts
+                    _replay(data, entry)
+        self.db.storage.write(data)
+        self._wal = open(wal_path, "a", encoding="utf-8")
+        self.compact()
+
+    def compact(self) -> None:
+        """Write the whole state as a new snapshot (atomically), then empty the log."""
+        if not self.path:
+            return
+        with self.lock:
+            tmp = self.path + ".tmp"
+            with open(tmp, "w", encoding="utf-8") as fh:
+                json.dump(self.db.storage.read() or {}, fh, separators=(",", ":"), ensure_ascii=False)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+            _fsync_dir(os.path.dirname(os.path.abspath(self.path)))
+            self._wal.truncate(0)
+            self._wal.seek(0)
+            self._wal_lines = 0
+
+    def close(self) -> None:
+        if self._wal is not None:
+            with self.lock:
+                self.compact()
+                self._wal.close()
+                self._wal = None
+
+
+def _replay(data: dict, entry: list) -> None:
+    op, name = entry[0], entry[1]
+    if op == "put":
+        data.setdefault(name, {})[str(entry[2])] = entry[3]
+    elif op == "del":
+        data.get(name, {}).pop(str(entry[2]), None)
+    elif op == "drop":
+        data.pop(name, None)
+
+
+def _fsync_dir(path: str) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,55 @@
+"""What a vendor gives the emulator: one :class:`VendorSpec` per vendor package.
+
+A vendor package (``emulator/vendors/<name>/``) has four rooms that read alike:
+``schemas.py`` (marshmallow payload schemas), ``model.py`` (the rules, plain Python, and
+the per-account backend), ``routes.py`` (the Flask blueprint: authenticate, load, call the
+model, render) and ``errors.py`` (the vendor's error shapes). Its ``__init__.py`` exports
+``VENDOR = VendorSpec(...)``.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import VendorError
+from .store import Index
+
+
+@dataclass(frozen=True)
+class VendorSpec:
+    name: str
+    """Prefix and journal name: ``/esputnik/...``."""
+    title: str
+    """Human name: ``eSputnik``."""
+    hosts: Mapping[str, str]
+    """Real API host -> path prefix the real host adds (stripped), e.g. ``{"www.pushtech.com": "/api"}``."""
+    blueprint: Callable[[], Any]
+    """Builds the vendor's Flask blueprint (routes without the ``/<name>`` prefix)."""
+    backend: type
+    """Per-account backend class: ``backend(engine, account)`` holds the vendor's rules."""
+    http_error: Callable[[int, str, str], VendorError]
+    """``(status, message, kind)`` -> the vendor's error for generic HTTP failures. ``kind``
+    is one of ``not_found``, ``method_not_allowed``, ``malformed_json``, ``too_large``,
+    ``unsupported_media_type``, ``internal``, ``fault``."""
+    collections: tuple[str, ...] = ("contacts",)
+    """Kinds shown for each account in ``/_emulator/state``."""
+    indexes: Mapping[str, Mapping[str, Index]] = field(default_factory=dict)
+    """kind -> index name -> :class:`Index` (dedupe keys; look-ups never scan)."""
+    default_settings: Mapping[str, Any] = field(default_factory=dict)
+    """Per-account settings a fixture may override."""
+    jobs: Mapping[str, Callable] = field(default_factory=dict)
+    """Job kind -> handler ``(engine, job)``, for asynchronous operations."""
+    admin_blueprint: Callable[[], Any] | None = None
+    """Test helpers mounted at ``/_emulator/<name>/`` (stand-ins for the outside world)."""
+    fake_contact: Callable[[Any], dict] | None = None
+    """``(faker) -> payload``: one valid contact as the vendor's create endpoint takes it."""
+    load_account: Callable[[Any, list[dict]], None] | None = None
+    """``(backend, fake_payloads)``: set up an account from its fixture and store fakes."""
+    describe_credentials: Callable[[Any], str] | None = None
+    """``(account) -> str``: one line telling a user how to authenticate (start-up banner)."""
+    base_path: str = ""
+    """The vendor's base path, shown in URLs printed at start-up (``/api/v1``)."""
+
+    def prefix(self) -> str:
+        return f"/{self.name}"

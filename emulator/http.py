@@ -1,0 +1,50 @@
+"""Helpers for vendor routes: the engine, the request's JSON body, the account served."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import current_app, g, request
+
+from .core.errors import BadBody
+
+
+def engine():
+    """The :class:`~emulator.core.engine.Engine` of the current app."""
+    return current_app.extensions["emulator"]
+
+
+def bind_account(name: str) -> None:
+    """Tell the journal which account this request was served for."""
+    g.emulator_account = name
+
+
+def json_body(*, required: bool = True, require_content_type: bool = False) -> Any:
+    """The request body as JSON.
+
+    An empty body is ``None`` (a GET with ``Content-Type: application/json`` and no body
+    is fine) unless ``required``. Malformed JSON raises :class:`BadBody` (400); a body whose
+    content type is not JSON raises it with 415 when ``require_content_type``.
+    """
+    data = request.get_data(cache=True)
+    if require_content_type and data and not request.is_json:
+        raise BadBody(f"Content-Type must be application/json, got {request.content_type or 'none'!r}",
+                      status=415, kind="unsupported_media_type")
+    if not data.strip():
+        if required:
+            raise BadBody("request body is required: a JSON object was expected")
+        return None
+    try:
+        return json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadBody(f"request body is not valid JSON: {exc}") from None
+
+
+def json_object(*, required: bool = True, require_content_type: bool = False) -> dict:
+    """Like :func:`json_body`, and the body must be a JSON object."""
+    body = json_body(required=required, require_content_type=require_content_type)
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise BadBody(f"request body must be a JSON object, got {type(body).__name__}")
+    return body

@@ -1,0 +1,1 @@
+"""Test-side faces of the emulator: live server, handle, pytest plugin."""

@@ -1,0 +1,42 @@
+"""Run an emulator app on a real loopback port in a background thread."""
+from __future__ import annotations
+
+import threading
+import urllib.request
+
+from werkzeug.serving import make_server
+
+
+class LiveServer:
+    """A threaded werkzeug server for ``app``.
+
+    The socket is bound in the caller's thread (so a bind error raises here), and
+    :meth:`start` returns only after a real request to ``/_emulator/health`` succeeded.
+    """
+
+    def __init__(self, app, host: str = "127.0.0.1", port: int = 0):
+        self.app = app
+        self.server = make_server(host, port, app, threaded=True)
+        self.host, self.port = host, self.server.server_port
+        self.url = f"http://{host}:{self.port}"
+        self._thread: threading.Thread | None = None
+
+    def start(self, timeout: float = 5.0) -> LiveServer:
+        self._thread = threading.Thread(target=self.server.serve_forever, name=f"emulator-{self.port}", daemon=True)
+        self._thread.start()
+        with urllib.request.urlopen(f"{self.url}/_emulator/health", timeout=timeout) as resp:
+            if resp.status != 200:
+                raise RuntimeError(f"emulator at {self.url} answered {resp.status} to its health check")
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> LiveServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
