@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 
@@ -72,6 +73,18 @@ class Clock:
             self._frozen_at = None
             self._offset = 0.0
         self._changed()
+
+    @contextmanager
+    def pinned(self, at: str | int | float | datetime):
+        """Stand still at ``at`` inside the block, then resume as before (no listeners run)."""
+        with self._lock:
+            saved = self._frozen_at
+            self._frozen_at = parse_instant(at).timestamp()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._frozen_at = saved
 
     def state(self) -> dict:
         return {"now": iso(self.now()), "epoch": round(self.time(), 3), "frozen": self.frozen,

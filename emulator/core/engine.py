@@ -16,6 +16,9 @@ from .journal import Journal
 from .store import Index, Store
 from .vendor import VendorSpec
 
+FIXTURE_EPOCH = "2026-01-01T00:00:00Z"
+"""The time a fixture's data is created at (a fixture may set ``epoch``): same bytes every run."""
+
 
 class Engine:
     def __init__(self, settings, vendors: list[VendorSpec]):
@@ -72,7 +75,7 @@ class Engine:
         """Empty the store and load the fixture with the current seed; remember the result."""
         from .. import seeding  # Faker is imported there, and only if data is generated
 
-        with self.store.transaction():
+        with self.store.transaction(), self.clock.pinned(self.fixture.get("epoch", FIXTURE_EPOCH)):
             self.store.clear()
             self._backends.clear()
             seeding.populate(self)

@@ -1,0 +1,284 @@
+"""``make bench``: measure the emulator, print a table, write ``bench/results.json``.
+
+Core rows live here; each vendor adds rows in ``bench/bench_<vendor>.py`` (a ``rows(ctx)``
+function). Every speed target is a ratio against a reference measured in the same run on
+the same machine (a minimal Flask app), so the figures mean something on any machine.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import importlib.util
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+import requests  # noqa: E402
+
+from emulator import create_app  # noqa: E402
+from emulator.testing.live import LiveServer  # noqa: E402
+
+MINIMAL_APP = HERE / "minimal_app.py"
+
+
+class Context:
+    """What a bench module's ``rows(ctx)`` gets."""
+
+    def __init__(self, quick: bool = False):
+        self.quick = quick
+        self._reference: dict[int, float] = {}
+        self._local = threading.local()
+        self._apps = []
+
+    # -- apps and servers ----------------------------------------------------------
+    def make_app(self, vendors=None, **settings):
+        settings.setdefault("fixture", "empty")
+        app = create_app(settings, vendors=vendors)
+        self._apps.append(app)
+        return app
+
+    @staticmethod
+    def engine(app):
+        return app.extensions["emulator"]
+
+    @contextmanager
+    def live(self, app):
+        server = LiveServer(app).start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+    def session(self) -> requests.Session:
+        """A ``requests.Session`` of the calling thread (kept between calls)."""
+        sess = getattr(self._local, "session", None)
+        if sess is None:
+            sess = self._local.session = requests.Session()
+        return sess
+
+    # -- measuring -----------------------------------------------------------------
+    def rate(self, fn, threads: int = 1, seconds: float = 2.0) -> float:
+        """Calls per second of ``fn()``, run in ``threads`` threads for ``seconds``."""
+        if self.quick:
+            seconds = min(seconds, 0.5)
+        for _ in range(20):  # warm up connections and caches
+            fn()
+        counts = [0] * threads
+        stop = time.perf_counter() + seconds
+        barrier = threading.Barrier(threads + 1)
+
+        def worker(i):
+            barrier.wait()
+            n = 0
+            while time.perf_counter() < stop:
+                fn()
+                n += 1
+            counts[i] = n
+
+        pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
+        for t in pool:
+            t.start()
+        started = time.perf_counter()
+        barrier.wait()
+        for t in pool:
+            t.join()
+        return sum(counts) / (time.perf_counter() - started)
+
+    def reference_rate(self, threads: int = 1) -> float:
+        """Rate of a minimal Flask app (one JSON POST route) on the same server, this run."""
+        if threads not in self._reference:
+            from minimal_app import create_minimal_app
+
+            with self.live(create_minimal_app()) as server:
+                url = f"{server.url}/contacts"
+                payload = {"email": "ann@example.com", "name": "Ann"}
+                self._reference[threads] = self.rate(lambda: self.session().post(url, json=payload), threads)
+        return self._reference[threads]
+
+    @staticmethod
+    def best_time(fn, setup=None, repeat: int = 5) -> float:
+        """Best wall time (seconds) of ``fn(setup())`` over ``repeat`` runs."""
+        best = float("inf")
+        for _ in range(repeat):
+            arg = setup() if setup is not None else None
+            gc.collect()
+            started = time.perf_counter()
+            fn(arg) if setup is not None else fn()
+            best = min(best, time.perf_counter() - started)
+        return best
+
+    @staticmethod
+    def row(name: str, value: float, unit: str, target: str | None = None, ok: bool | None = None) -> dict:
+        return {"name": name, "value": value, "unit": unit, "target": target, "ok": ok}
+
+
+# -- core rows ---------------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _time_to_first_good_request(cmd: list[str], port: int, path: str, env: dict) -> float:
+    import http.client
+
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = started + 20
+        while time.perf_counter() < deadline:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+                conn.request("GET", path)
+                if conn.getresponse().status == 200:
+                    return time.perf_counter() - started
+            except OSError:
+                time.sleep(0.002)
+        raise RuntimeError(f"{cmd} did not answer within 20 s")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def startup_rows(ctx: Context) -> list[dict]:
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    runs = 3 if ctx.quick else 7
+    ours, ref, ours_waitress = [], [], []
+    for _ in range(runs):
+        port = _free_port()
+        ref.append(_time_to_first_good_request([sys.executable, str(MINIMAL_APP), str(port)], port, "/health", env))
+        port = _free_port()
+        ours.append(_time_to_first_good_request(
+            [sys.executable, "-m", "emulator", "serve", "--port", str(port), "--fixture", "empty", "--server", "dev"],
+            port, "/_emulator/health", env))
+        port = _free_port()
+        ours_waitress.append(_time_to_first_good_request(
+            [sys.executable, "-m", "emulator", "serve", "--port", str(port), "--fixture", "empty"],
+            port, "/_emulator/health", env))
+    r, o, w = statistics.median(ref), statistics.median(ours), statistics.median(ours_waitress)
+    return [
+        ctx.row("start-up to first good request: minimal Flask app (reference)", r * 1000, "ms"),
+        ctx.row("start-up to first good request: emulator, empty fixture, dev server", o * 1000, "ms"),
+        ctx.row("start-up to first good request: emulator, empty fixture, waitress", w * 1000, "ms"),
+        ctx.row("start-up ratio emulator (dev server) / minimal Flask app", o / r, "×", "≤ 1.5", o / r <= 1.5),
+    ]
+
+
+def reset_rows(ctx: Context) -> list[dict]:
+    app = ctx.make_app(fixture="default")
+    engine = ctx.engine(app)
+    client = app.test_client()
+    engine.reset()
+    direct = ctx.best_time(engine.reset, repeat=20)
+    http = ctx.best_time(lambda: client.post("/_emulator/reset"), repeat=20)
+    return [
+        ctx.row("reset, default fixture (engine.reset)", direct * 1000, "ms", "≤ 5", direct * 1000 <= 5),
+        ctx.row("reset, default fixture (POST /_emulator/reset)", http * 1000, "ms", "≤ 5", http * 1000 <= 5),
+    ]
+
+
+def store_rows(ctx: Context) -> list[dict]:
+    from emulator.core.store import Index, Store
+
+    n_ops = 2000 if ctx.quick else 5000
+    big = 20_000 if ctx.quick else 100_000
+
+    def make(stored: int):
+        store = Store()
+        store.define_indexes("bench:contacts", {"email": Index(lambda d: d["email"])})
+        coll = store.collection("bench", "a", "contacts")
+        if stored:
+            coll.write_many({"email": f"seed{i}@example.com", "name": f"Seed {i}", "n": i} for i in range(stored))
+        return coll
+
+    def inserts(coll):
+        for i in range(n_ops):
+            coll.insert({"email": f"new{i}@example.com", "name": f"New {i}", "n": i})
+
+    def lookups(coll):
+        for i in range(n_ops):
+            coll.find("email", f"seed{i % 1000}@example.com")
+
+    rows = []
+    empty_coll, big_coll = make(1000), make(big)
+    ins0 = ctx.best_time(inserts, setup=lambda: make(0), repeat=3) / n_ops
+    insb = ctx.best_time(inserts, setup=lambda: big_coll, repeat=1) / n_ops
+    look0 = ctx.best_time(lambda: lookups(empty_coll), repeat=3) / n_ops
+    lookb = ctx.best_time(lambda: lookups(big_coll), repeat=3) / n_ops
+    rows.append(ctx.row("store insert, empty table", ins0 * 1e6, "µs/op"))
+    rows.append(ctx.row(f"store insert, {big:,} stored", insb * 1e6, "µs/op"))
+    rows.append(ctx.row(f"store insert ratio {big:,} / empty", insb / ins0, "×", "≤ 1.2", insb / ins0 <= 1.2))
+    rows.append(ctx.row("store index look-up, 1,000 stored", look0 * 1e6, "µs/op"))
+    rows.append(ctx.row(f"store index look-up, {big:,} stored", lookb * 1e6, "µs/op"))
+    rows.append(ctx.row(f"store look-up ratio {big:,} / 1,000", lookb / look0, "×", "≤ 1.2", lookb / look0 <= 1.2))
+    return rows
+
+
+CORE_SECTIONS = {"startup": startup_rows, "reset": reset_rows, "store": store_rows}
+
+
+def vendor_sections() -> dict:
+    out = {}
+    for path in sorted(HERE.glob("bench_*.py")):
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        out[path.stem.removeprefix("bench_")] = module.rows
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="shorter runs (rough figures)")
+    parser.add_argument("--only", nargs="*", help="sections to run (startup, reset, store, <vendor> ...)")
+    parser.add_argument("--out", default=str(HERE / "results.json"))
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(HERE))
+    ctx = Context(quick=args.quick)
+    sections = {**CORE_SECTIONS, **vendor_sections()}
+    results = []
+    for name, fn in sections.items():
+        if args.only and name not in args.only:
+            continue
+        started = time.perf_counter()
+        try:
+            rows = fn(ctx)
+        except Exception as exc:  # noqa: BLE001 - one broken section must not hide the others
+            rows = [ctx.row(f"{name}: failed ({type(exc).__name__}: {exc})", float("nan"), "", None, False)]
+        for row in rows:
+            row["section"] = name
+        results.extend(rows)
+        _print_rows(name, rows, time.perf_counter() - started)
+    if ctx._reference:
+        results.append({"section": "reference", "name": "minimal Flask app rate", "unit": "req/s",
+                        "value": ctx._reference, "target": None, "ok": None})
+    Path(args.out).write_text(json.dumps({"python": sys.version.split()[0], "quick": args.quick,
+                                          "cpus": os.cpu_count(), "rows": results}, indent=2, default=str))
+    failed = [r for r in results if r.get("ok") is False]
+    print(f"\n{len(results)} rows, {len(failed)} below target; written to {args.out}")
+    return 0
+
+
+def _print_rows(section: str, rows: list[dict], elapsed: float) -> None:
+    print(f"\n== {section} ({elapsed:.1f} s)")
+    for r in rows:
+        mark = {True: "ok ", False: "LOW", None: "   "}[r["ok"]]
+        value = r["value"]
+        shown = f"{value:,.3f}" if isinstance(value, float) and abs(value) < 100 else f"{value:,.0f}"
+        target = f"  (target {r['target']})" if r["target"] else ""
+        print(f"  {mark} {r['name']:<72} {shown:>12} {r['unit']}{target}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,4 @@
+"""``python -m emulator serve``."""
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,53 @@
+"""pytest plugin (active once the package is installed): the ``contact_emulator`` fixture.
+
+One live emulator per test session (per worker under pytest-xdist), on a free loopback
+port, reset before every test. Options: ``--contact-emulator-fixture`` /
+``contact_emulator_fixture`` (default ``default``) and ``--contact-emulator-seed`` /
+``contact_emulator_seed`` (default 0).
+"""
+from __future__ import annotations
+
+import pytest
+
+from .handle import EmulatorHandle
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("contact-emulator")
+    group.addoption("--contact-emulator-fixture", default=None,
+                    help="fixture the contact_emulator server loads (default: 'default')")
+    group.addoption("--contact-emulator-seed", default=None, type=int,
+                    help="seed of the contact_emulator server (default: 0)")
+    parser.addini("contact_emulator_fixture", "fixture the contact_emulator server loads", default="default")
+    parser.addini("contact_emulator_seed", "seed of the contact_emulator server", default="0")
+
+
+def _settings(config) -> dict:
+    fixture = config.getoption("--contact-emulator-fixture") or config.getini("contact_emulator_fixture")
+    seed = config.getoption("--contact-emulator-seed")
+    if seed is None:
+        seed = int(config.getini("contact_emulator_seed") or 0)
+    return {"fixture": fixture, "seed": seed, "background_jobs": True}
+
+
+@pytest.fixture(scope="session")
+def contact_emulator_server(request):
+    """The session's live emulator (a :class:`~emulator.testing.live.LiveServer`)."""
+    from .. import create_app
+    from .live import LiveServer
+
+    app = create_app(_settings(request.config))
+    server = LiveServer(app)  # binds now, in this thread: a bind error fails here
+    server.start()
+    yield server
+    server.stop()
+    app.extensions["emulator"].close()
+
+
+@pytest.fixture
+def contact_emulator(contact_emulator_server) -> EmulatorHandle:
+    """A handle on the session's live emulator, reset (data, journal, clock) for this test."""
+    handle = EmulatorHandle(contact_emulator_server.app, contact_emulator_server.url)
+    handle.clock.real()
+    handle.reset()
+    return handle
