@@ -213,7 +213,7 @@ def store_rows(ctx: Context) -> list[dict]:
     rows = []
     empty_coll, big_coll = make(1000), make(big)
     ins0 = ctx.best_time(inserts, setup=lambda: make(0), repeat=3) / n_ops
-    insb = ctx.best_time(inserts, setup=lambda: big_coll, repeat=1) / n_ops
+    insb = ctx.best_time(inserts, setup=lambda: make(big), repeat=3) / n_ops
     look0 = ctx.best_time(lambda: lookups(empty_coll), repeat=3) / n_ops
     lookb = ctx.best_time(lambda: lookups(big_coll), repeat=3) / n_ops
     rows.append(ctx.row("store insert, empty table", ins0 * 1e6, "µs/op"))

@@ -303,7 +303,7 @@ class Collection:
             def updater(view):
                 for doc_id, doc in replaces.items():
                     view[doc_id] = dict(doc)
-                for doc_id, doc in zip(new_ids, inserts):
+                for doc_id, doc in zip(new_ids, inserts, strict=True):
                     view[doc_id] = dict(doc)
 
             self.table._update_table(updater)
