@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import json
 import logging
+import socket
 import time
 
 from flask import Flask, Response, g, request
@@ -28,8 +29,17 @@ JOURNAL_BODY_LIMIT = 1024 * 1024
 _KINDS = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
 
 
+class DroppedConnection(ConnectionError):
+    """A fault rule asked for the connection to be dropped (seen by in-process callers)."""
+
+
+class ClientTimeout(TimeoutError):
+    """A delay fault outlasted the in-process caller's read time-out."""
+
+
 class Dispatch:
-    """WSGI middleware: route by real vendor host, and accept paths with a trailing slash."""
+    """WSGI middleware: route by real vendor host, accept paths with a trailing slash, and
+    carry out a dropped-connection fault (which no WSGI response can express)."""
 
     def __init__(self, app, hosts: dict[str, tuple[str, str]]):
         self.app = app
@@ -47,7 +57,32 @@ class Dispatch:
         if len(path) > 1 and path.endswith("/"):
             path = path.rstrip("/") or "/"
         environ["PATH_INFO"] = path
-        return self.app(environ, start_response)
+        result = self.app(environ, start_response)
+        if environ.get("emulator.drop") or environ.get("emulator.timed_out"):
+            return self._cut(environ, result, start_response)
+        return result
+
+    @staticmethod
+    def _cut(environ, result, start_response):
+        if hasattr(result, "close"):
+            result.close()
+        if environ.get("emulator.intercept"):
+            raise ClientTimeout("read timed out") if environ.get("emulator.timed_out") else DroppedConnection(
+                "connection dropped by a fault rule")
+        sock = environ.get("werkzeug.socket")
+        if sock is not None:  # the werkzeug server: close without a byte of response
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            raise ConnectionAbortedError("connection dropped by a fault rule")
+
+        def truncated():  # other servers: promise a body, send one byte, then fail
+            yield b"{"
+            raise ConnectionAbortedError("connection dropped by a fault rule")
+
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "1024")])
+        return truncated()
 
 
 def create_app(settings: Settings | dict | None = None, vendors=None) -> Flask:
@@ -101,8 +136,10 @@ def _install_hooks(app: Flask, engine: Engine) -> None:
         g.emulator_notes = start_notes()
         g.emulator_vendor = vendor_of_path(engine, request.path)
         engine.jobs.run_due()
-        if engine.faults is not None and g.emulator_vendor is not None:
-            return engine.faults.apply(g.emulator_vendor, request)
+        if engine.faults and g.emulator_vendor is not None:
+            rule = engine.faults.match(g.emulator_vendor.name, request.method, _vendor_path(g.emulator_vendor))
+            if rule is not None:
+                return apply_fault(g.emulator_vendor, rule)
         return None
 
     @app.after_request
@@ -115,6 +152,10 @@ def _install_hooks(app: Flask, engine: Engine) -> None:
     @app.errorhandler(VendorError)
     def _vendor_error(err: VendorError):
         return render_vendor_error(err)
+
+    @app.errorhandler(FaultFired)
+    def _fault(err: FaultFired):
+        return err.response
 
     @app.errorhandler(BadBody)
     def _bad_body(err: BadBody):
@@ -143,6 +184,43 @@ def _install_hooks(app: Flask, engine: Engine) -> None:
     def _bug(err: Exception):
         log.exception("unhandled error serving %s %s", request.method, request.path)
         return _generic(engine, 500, f"internal emulator error: {type(err).__name__}: {err}", "internal")
+
+
+def _vendor_path(spec) -> str:
+    return request.path[len(spec.prefix()):] or "/"
+
+
+def apply_fault(spec, rule) -> Response | None:
+    """Carry out a fault rule for the current request; None lets the request go on."""
+    g.emulator_fault = fault = rule.describe()
+    if rule.delay_ms:
+        delay = rule.delay_ms / 1000
+        timeout = request.environ.get("emulator.timeout")
+        if timeout is not None and delay > timeout:
+            time.sleep(timeout)
+            request.environ["emulator.timed_out"] = True
+            fault["effect"] = "timeout"
+            return Response(b"", status=504)
+        time.sleep(delay)
+        fault["effect"] = "delay"
+    if rule.drop:
+        request.environ["emulator.drop"] = True
+        fault["effect"] = "drop"
+        return Response(b"", status=503)
+    if rule.status is not None:
+        fault["effect"] = "status"
+        if rule.body is None:
+            return render_vendor_error(spec.http_error(rule.status, f"forced by fault rule {rule.id}", "fault"))
+        return render_vendor_error(VendorError(status=rule.status, body=rule.body))
+    return None
+
+
+class FaultFired(Exception):
+    """Raised from :func:`emulator.http.bind_account` when an account-scoped rule fires."""
+
+    def __init__(self, response: Response):
+        super().__init__("fault rule fired")
+        self.response = response
 
 
 def render_vendor_error(err: VendorError) -> Response:
@@ -176,6 +254,8 @@ def _closest_route(app: Flask, path: str) -> str | None:
 def _record(engine: Engine, spec, response: Response) -> None:
     prefix = spec.prefix()
     path = request.path[len(prefix):] or "/"
+    rule = request.url_rule
+    route = (rule.rule[len(prefix):] or "/") if rule is not None and rule.rule.startswith(prefix) else path
     body = None
     if request.content_length is None or request.content_length <= JOURNAL_BODY_LIMIT:
         try:
@@ -204,6 +284,7 @@ def _record(engine: Engine, spec, response: Response) -> None:
         "account": g.get("emulator_account"),
         "method": request.method,
         "path": path,
+        "route": route,
         "query": request.args.to_dict(flat=True),
         "headers": redact_headers(request.headers),
         "body": body,
@@ -212,6 +293,10 @@ def _record(engine: Engine, spec, response: Response) -> None:
         "duration_ms": round((time.perf_counter() - g.get("emulator_started", time.perf_counter())) * 1000, 3),
         "notes": list(g.get("emulator_notes") or []),
     }
-    if g.get("emulator_fault") is not None:
-        entry["fault"] = g.emulator_fault
+    fault = g.get("emulator_fault")
+    if fault is not None:
+        entry["fault"] = fault
+        if fault.get("effect") in ("drop", "timeout"):
+            entry["status"] = None
+            entry["response"] = None
     engine.journal.record(entry)

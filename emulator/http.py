@@ -15,8 +15,23 @@ def engine():
 
 
 def bind_account(name: str) -> None:
-    """Tell the journal which account this request was served for."""
+    """Tell the journal which account this request was served for.
+
+    This is also where fault rules scoped to an account fire: the vendor has just
+    identified the account.
+    """
     g.emulator_account = name
+    faults = current_app.extensions["emulator"].faults
+    if faults and faults.has_account_rules() and g.get("emulator_fault") is None:
+        spec = g.get("emulator_vendor")
+        if spec is not None:
+            from .app import FaultFired, _vendor_path, apply_fault
+
+            rule = faults.match(spec.name, request.method, _vendor_path(spec), name, account_known=True)
+            if rule is not None:
+                response = apply_fault(spec, rule)
+                if response is not None:
+                    raise FaultFired(response)
 
 
 def json_body(*, required: bool = True, require_content_type: bool = False) -> Any:

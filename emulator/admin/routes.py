@@ -10,6 +10,8 @@ from .. import __version__
 from ..core.accounts import FixtureError
 from ..core.clock import parse_instant
 from ..core.errors import EmulatorError
+from ..core.faults import FaultRuleError
+from ..core.journal import lint_summary
 from ..http import json_object
 
 
@@ -111,6 +113,35 @@ def build_admin(engine) -> Blueprint:
         engine.jobs.run_due()
         items = engine.jobs.deliveries(vendor=request.args.get("vendor"), account=request.args.get("account"))
         return jsonify({"webhooks": items, "count": len(items)})
+
+    @bp.post("/faults")
+    def add_fault():
+        body = json_object()
+        try:
+            rule = engine.faults.add(**body)
+        except FaultRuleError as exc:
+            raise EmulatorError(f"fault rule: {exc}") from None
+        return rule.describe(), 201
+
+    @bp.get("/faults")
+    def list_faults():
+        return {"faults": engine.faults.list()}
+
+    @bp.delete("/faults")
+    def clear_faults():
+        engine.faults.clear()
+        return {"status": "ok"}
+
+    @bp.delete("/faults/<int:rule_id>")
+    def remove_fault(rule_id: int):
+        if not engine.faults.remove(rule_id):
+            raise EmulatorError(f"no fault rule {rule_id}", 404)
+        return {"status": "ok"}
+
+    @bp.get("/lint")
+    def lint():
+        entries = engine.journal.entries(vendor=request.args.get("vendor"), account=request.args.get("account"))
+        return lint_summary(entries)
 
     return bp
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from .accounts import Account, build_accounts, load_fixture
 from .clock import Clock
+from .faults import Faults
 from .ids import COUNTERS, Ids
 from .jobs import Jobs
 from .journal import Journal
@@ -44,7 +45,7 @@ class Engine:
         self._backends: dict[tuple[str, str], Any] = {}
         self._backends_lock = threading.Lock()
         self._initial: dict | None = None
-        self.faults = None  # a fault-rule registry plugs in here
+        self.faults = Faults(self.vendors)
         if self.store.existed:
             self.jobs.reload()  # an existing store is opened as it is
         else:
@@ -94,6 +95,7 @@ class Engine:
             self._backends.clear()
             if vendor is None:
                 self.journal.clear()
+                self.faults.clear()
             self.jobs.reload()
 
     def reseed(self, seed: int | None = None, fixture: Any = None) -> None:

@@ -101,3 +101,25 @@ class Journal:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+def lint_summary(entries: list[dict]) -> dict:
+    """Notes of journal entries, per vendor, endpoint (method and route) and field.
+
+    ``{"total": n, "vendors": {v: {"POST /route": {field: {"count", "rules", "examples"}}}}}``
+    """
+    vendors: dict = {}
+    total = 0
+    for entry in entries:
+        for item in entry.get("notes") or ():
+            total += 1
+            endpoint = f"{entry.get('method')} {entry.get('route') or entry.get('path')}"
+            per_field = vendors.setdefault(entry.get("vendor"), {}).setdefault(endpoint, {})
+            summary = per_field.setdefault(item.get("field"), {"count": 0, "rules": [], "examples": []})
+            summary["count"] += 1
+            if item.get("rule") not in summary["rules"]:
+                summary["rules"].append(item.get("rule"))
+            if len(summary["examples"]) < 3:
+                summary["examples"].append({"sent": item.get("sent"), "used": item.get("used"),
+                                            "rule": item.get("rule"), "request": entry.get("seq")})
+    return {"total": total, "vendors": vendors}

@@ -57,6 +57,32 @@ class Clock:
         return self._t.call("POST", "/_emulator/clock", {"real": True})
 
 
+class Faults:
+    """Fault rules: ``add(vendor=, method=, path=, status=, body=, delay_ms=, drop=, times=, account=)``."""
+
+    def __init__(self, transport: _Transport):
+        self._t = transport
+
+    def add(self, vendor: str | None = None, method: str | None = None, path: str = "*", **effect) -> dict:
+        body = {"vendor": vendor, "method": method, "path": path, **effect}
+        return self._t.call("POST", "/_emulator/faults", {k: v for k, v in body.items() if v is not None})
+
+    def list(self) -> list[dict]:
+        return self._t.call("GET", "/_emulator/faults")["faults"]
+
+    def clear(self) -> None:
+        self._t.call("DELETE", "/_emulator/faults")
+
+
+def _is_subset(subset: Any, value: Any) -> bool:
+    if isinstance(subset, dict):
+        return isinstance(value, dict) and all(k in value and _is_subset(v, value[k]) for k, v in subset.items())
+    if isinstance(subset, list):
+        return isinstance(value, list) and len(subset) == len(value) and all(
+            _is_subset(s, v) for s, v in zip(subset, value, strict=True))
+    return subset == value
+
+
 class EmulatorHandle:
     """What ``contact_emulator`` and ``emulated_vendors`` give a test."""
 
@@ -65,6 +91,7 @@ class EmulatorHandle:
         self.url = url
         self._t = _Transport(app, url)
         self.clock = Clock(self._t)
+        self.faults = Faults(self._t)
 
     @property
     def engine(self):
@@ -72,9 +99,13 @@ class EmulatorHandle:
 
     # -- where and who -------------------------------------------------------------
     def base_url(self, vendor: str) -> str:
-        """Base URL of a vendor through the emulator: ``http://127.0.0.1:PORT/<vendor>``."""
-        self._vendor(vendor)
-        return f"{self.url or 'http://localhost'}/{vendor}"
+        """Base URL of a vendor: ``http://127.0.0.1:PORT/<vendor>`` for a live server, the
+        vendor's real ``https://<host>`` when requests are intercepted in-process."""
+        spec = self._vendor(vendor)
+        if self.url:
+            return f"{self.url}/{vendor}"
+        host, extra = next(iter(spec.hosts.items()))
+        return f"https://{host}{extra}"
 
     def credentials(self, vendor: str, account: str | None = None) -> dict:
         """The account's credentials as declared in the fixture."""
@@ -104,6 +135,54 @@ class EmulatorHandle:
     def webhooks(self, vendor: str | None = None) -> list[dict]:
         params = {"vendor": vendor} if vendor else None
         return self._t.call("GET", "/_emulator/webhooks", params=params)["webhooks"]
+
+    # -- verification ----------------------------------------------------------------
+    def lint(self, vendor: str | None = None) -> dict:
+        """What lenient vendors silently cast, reformatted or ignored, per endpoint and field."""
+        return self._t.call("GET", "/_emulator/lint", params={"vendor": vendor} if vendor else None)
+
+    def assert_clean(self, allow: tuple | list = (), vendor: str | None = None) -> None:
+        """Fail when any request needed a silent fix-up, listing each one.
+
+        ``allow`` entries excuse notes by field (``"first_name"``), vendor and field
+        (``"octopush:first_name"``) or rule (``"lower-cased"``).
+        """
+        allowed = set(allow)
+        problems = []
+        for entry in self.requests(vendor=vendor):
+            for item in entry.get("notes") or ():
+                keys = {item.get("field"), f"{entry['vendor']}:{item.get('field')}", item.get("rule")}
+                if keys & allowed:
+                    continue
+                problems.append(f"  {entry['vendor']} {entry['method']} {entry['path']}: {item.get('field')} "
+                                f"sent {item.get('sent')!r}, used {item.get('used')!r} ({item.get('rule')})")
+        if problems:
+            raise AssertionError(f"{len(problems)} silent fix-up(s) the real vendor would not report:\n"
+                                 + "\n".join(problems))
+
+    def assert_called(self, vendor: str, method: str, path: str, times: int | None = None,
+                      json_subset: Any = None) -> list[dict]:
+        """Assert the journal holds matching requests (``path`` may be a glob); returns them.
+
+        ``times`` checks the exact count; ``json_subset`` keeps requests whose JSON body
+        contains it. The failure message shows the closest requests that were made.
+        """
+        candidates = self.requests(vendor=vendor, method=method, path=path)
+        if json_subset is not None:
+            candidates = [e for e in candidates if _is_subset(json_subset, e.get("body"))]
+        if (times is None and candidates) or (times is not None and len(candidates) == times):
+            return candidates
+        want = f"{times} time(s)" if times is not None else "at least once"
+        made = self.requests(vendor=vendor) or self.requests()
+        import difflib
+
+        target = f"{method.upper()} {path}"
+        lines = [f"{e['method']} {e['path']} -> {e['status']} body={e.get('body')!r}"[:300] for e in made]
+        closest = difflib.get_close_matches(target, lines, n=5, cutoff=0.0) if lines else []
+        detail = "\n".join(f"  {line}" for line in closest) or "  (no requests recorded)"
+        raise AssertionError(f"expected {vendor} {target} {want}"
+                             f"{' with body containing ' + repr(json_subset) if json_subset is not None else ''}, "
+                             f"found {len(candidates)}; closest requests:\n{detail}")
 
     # -- control ---------------------------------------------------------------------
     def reset(self, vendor: str | None = None) -> None:

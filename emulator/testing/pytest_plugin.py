@@ -44,6 +44,28 @@ def contact_emulator_server(request):
     app.extensions["emulator"].close()
 
 
+@pytest.fixture(scope="session")
+def emulated_vendors_app(request):
+    """The session's in-process emulator app (no server)."""
+    from .. import create_app
+
+    app = create_app({k: v for k, v in _settings(request.config).items() if k != "background_jobs"})
+    yield app
+    app.extensions["emulator"].close()
+
+
+@pytest.fixture
+def emulated_vendors(emulated_vendors_app) -> EmulatorHandle:
+    """``requests`` calls to the vendors' real hosts go into the emulator in-process (no
+    socket); the handle is reset for this test. Other hosts pass through untouched."""
+    from .intercept import intercept
+
+    with intercept(emulated_vendors_app) as handle:
+        handle.clock.real()
+        handle.reset()
+        yield handle
+
+
 @pytest.fixture
 def contact_emulator(contact_emulator_server) -> EmulatorHandle:
     """A handle on the session's live emulator, reset (data, journal, clock) for this test."""
