@@ -138,6 +138,14 @@ def build_admin(engine) -> Blueprint:
             raise EmulatorError(f"no fault rule {rule_id}", 404)
         return {"status": "ok"}
 
+    @bp.get("/openapi.json")
+    def openapi():
+        from flask import current_app
+
+        from .openapi import build_openapi
+
+        return jsonify(build_openapi(current_app, request.host_url.rstrip("/")))
+
     @bp.get("/lint")
     def lint():
         entries = engine.journal.entries(vendor=request.args.get("vendor"), account=request.args.get("account"))

@@ -50,6 +50,17 @@ class VendorSpec:
     """``(account) -> str``: one line telling a user how to authenticate (start-up banner)."""
     base_path: str = ""
     """The vendor's base path, shown in URLs printed at start-up (``/api/v1``)."""
+    fake_payloads: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    """Endpoint name -> ``(faker, n=None, **options) -> payload``: valid request bodies for the
+    ``fake_contact`` fixture (``"default"`` is used when options or ``n`` are given)."""
+    openapi: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """``"POST /route"`` -> ``{"schema": marshmallow schema (request body), "status": success
+    status, "summary": ..., "auth": False for unauthenticated routes, "query": schema}`` for the
+    OpenAPI document; routes not listed are still documented from the URL map."""
+    security_schemes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """OpenAPI security schemes of the vendor (name -> scheme); all apply to every route."""
+    error_schema: Mapping[str, Any] | None = None
+    """JSON schema of the vendor's error body (OpenAPI 3.0 dialect)."""
 
     def prefix(self) -> str:
         return f"/{self.name}"

@@ -73,3 +73,41 @@ def contact_emulator(contact_emulator_server) -> EmulatorHandle:
     handle.clock.real()
     handle.reset()
     return handle
+
+
+@pytest.fixture
+def fake_contact(request):
+    """``fake_contact(vendor, endpoint=None, n=None, **options)`` -> a valid vendor payload.
+
+    Faker is seeded from the test's node id, so a rerun gets the same payloads.
+    ``fake_contact("esputnik")`` is one contact as the vendor's create endpoint takes it;
+    ``fake_contact("esputnik", "bulk", n=50)``, ``fake_contact("dengage", columns=[...])``
+    use the vendor's named payload factories.
+    """
+    from ..seeding import faker_for
+    from ..vendors import load_vendors
+
+    fake = faker_for(request.node.nodeid, "fake_contact", "")
+    specs = {}
+
+    def factory(vendor: str, endpoint: str | None = None, n: int | None = None, **options):
+        if not specs:
+            specs.update({s.name: s for s in load_vendors()})
+        return make_fake_payload(specs, fake, vendor, endpoint, n, **options)
+
+    return factory
+
+
+def make_fake_payload(specs: dict, fake, vendor: str, endpoint: str | None = None, n: int | None = None,
+                      **options):
+    """A valid payload of ``vendor`` (see the ``fake_contact`` fixture)."""
+    spec = specs.get(vendor)
+    if spec is None:
+        raise KeyError(f"unknown vendor {vendor!r}; known: {', '.join(sorted(specs))}")
+    if endpoint is None and n is None and not options:
+        return spec.fake_contact(fake)
+    factory = spec.fake_payloads.get(endpoint or "default")
+    if factory is None:
+        raise KeyError(f"{vendor} has no fake payload {endpoint or 'default'!r}; "
+                       f"known: {', '.join(sorted(spec.fake_payloads)) or 'none'}")
+    return factory(fake, n=n, **options)

@@ -131,6 +131,10 @@ def fake_contact(fake):
     return {"email": fake.unique.email(), "name": fake.name()}
 
 
+def fake_bulk(fake, n=None, **options):
+    return {"contacts": [fake_contact(fake) for _ in range(n or 3)], **options}
+
+
 SAMPLE = VendorSpec(
     name="sample",
     title="Sample",
@@ -144,6 +148,7 @@ SAMPLE = VendorSpec(
     default_settings={"processing_delay_s": 0},
     jobs={"sample.import": run_import},
     fake_contact=fake_contact,
+    fake_payloads={"default": fake_bulk, "bulk": fake_bulk},
     load_account=load_account,
 )
 

@@ -186,3 +186,31 @@ def test_assert_called_counts_filters_bodies_and_shows_the_closest(mode):
     assert "POST /contacts -> 201" in message
     with pytest.raises(AssertionError, match="found 0"):
         handle.assert_called("sample", "POST", "/contacts", json_subset={"email": "three@x.io"})
+
+
+def test_fake_payloads_are_valid_and_seeded(make_app):
+    from emulator.seeding import faker_for
+    from emulator.testing.pytest_plugin import make_fake_payload
+
+    specs = {"sample": SAMPLE}
+    one = make_fake_payload(specs, faker_for("tests/x.py::test_a", "fake_contact", ""), "sample", "bulk", n=4)
+    again = make_fake_payload(specs, faker_for("tests/x.py::test_a", "fake_contact", ""), "sample", "bulk", n=4)
+    other = make_fake_payload(specs, faker_for("tests/x.py::test_b", "fake_contact", ""), "sample", "bulk", n=4)
+    assert one == again != other and len(one["contacts"]) == 4
+    client = make_app(vendors=[SAMPLE], fixture=sample_fixture(0)).test_client()
+    for contact in one["contacts"]:
+        assert client.post("/sample/contacts", json=contact, headers=KEY_A).status_code == 201
+    with pytest.raises(KeyError, match="no fake payload 'upload'"):
+        make_fake_payload(specs, faker_for("x", "y", ""), "sample", "upload")
+
+
+def test_openapi_document_is_valid_and_lists_every_vendor_route(sample):
+    from openapi_spec_validator import validate
+
+    doc = sample.get("/_emulator/openapi.json").json
+    validate(doc)
+    assert set(doc["paths"]) == {"/sample/contacts", "/sample/contacts/{contact_id}", "/sample/jobs",
+                                 "/sample/jobs/{job_id}", "/sample/hooks", "/sample/echo"}
+    get_one = doc["paths"]["/sample/contacts/{contact_id}"]["get"]
+    assert get_one["parameters"][0]["schema"] == {"type": "integer"}
+    assert "4XX" in get_one["responses"]
