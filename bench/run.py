@@ -130,7 +130,19 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _time_to_first_good_request(cmd: list[str], port: int, path: str, env: dict) -> float:
+def _rss_mib(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def _time_to_first_good_request(cmd: list[str], port: int, path: str, env: dict) -> tuple[float, float]:
+    """(seconds from spawn to the first 200, resident memory in MiB at that moment)."""
     import http.client
 
     started = time.perf_counter()
@@ -142,7 +154,7 @@ def _time_to_first_good_request(cmd: list[str], port: int, path: str, env: dict)
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
                 conn.request("GET", path)
                 if conn.getresponse().status == 200:
-                    return time.perf_counter() - started
+                    return time.perf_counter() - started, _rss_mib(proc.pid)
             except OSError:
                 time.sleep(0.002)
         raise RuntimeError(f"{cmd} did not answer within 20 s")
@@ -166,12 +178,16 @@ def startup_rows(ctx: Context) -> list[dict]:
         ours_waitress.append(_time_to_first_good_request(
             [sys.executable, "-m", "emulator", "serve", "--port", str(port), "--fixture", "empty"],
             port, "/_emulator/health", env))
-    r, o, w = statistics.median(ref), statistics.median(ours), statistics.median(ours_waitress)
+    r, o, w = (statistics.median(t for t, _ in runs) for runs in (ref, ours, ours_waitress))
+    mem_r, mem_o, mem_w = (statistics.median(m for _, m in runs) for runs in (ref, ours, ours_waitress))
     return [
         ctx.row("start-up to first good request: minimal Flask app (reference)", r * 1000, "ms"),
         ctx.row("start-up to first good request: emulator, empty fixture, dev server", o * 1000, "ms"),
         ctx.row("start-up to first good request: emulator, empty fixture, waitress", w * 1000, "ms"),
         ctx.row("start-up ratio emulator (dev server) / minimal Flask app", o / r, "×", "≤ 1.5", o / r <= 1.5),
+        ctx.row("resident memory at first request: minimal Flask app", mem_r, "MiB"),
+        ctx.row("resident memory at first request: emulator, dev server", mem_o, "MiB"),
+        ctx.row("resident memory at first request: emulator, waitress", mem_w, "MiB"),
     ]
 
 
