@@ -53,8 +53,8 @@ class Context:
         return app.extensions["emulator"]
 
     @contextmanager
-    def live(self, app):
-        server = LiveServer(app).start()
+    def live(self, app, health_path: str = "/_emulator/health"):
+        server = LiveServer(app, health_path=health_path).start()
         try:
             yield server
         finally:
@@ -100,7 +100,7 @@ class Context:
         if threads not in self._reference:
             from minimal_app import create_minimal_app
 
-            with self.live(create_minimal_app()) as server:
+            with self.live(create_minimal_app(), health_path="/health") as server:
                 url = f"{server.url}/contacts"
                 payload = {"email": "ann@example.com", "name": "Ann"}
                 self._reference[threads] = self.rate(lambda: self.session().post(url, json=payload), threads)
