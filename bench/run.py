@@ -11,10 +11,13 @@ import gc
 import importlib.util
 import json
 import os
+import re
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from contextlib import contextmanager
@@ -53,8 +56,8 @@ class Context:
         return app.extensions["emulator"]
 
     @contextmanager
-    def live(self, app):
-        server = LiveServer(app).start()
+    def live(self, app, health_path: str = "/_emulator/health"):
+        server = LiveServer(app, health_path=health_path).start()
         try:
             yield server
         finally:
@@ -100,11 +103,88 @@ class Context:
         if threads not in self._reference:
             from minimal_app import create_minimal_app
 
-            with self.live(create_minimal_app()) as server:
+            with self.live(create_minimal_app(), health_path="/health") as server:
                 url = f"{server.url}/contacts"
                 payload = {"email": "ann@example.com", "name": "Ann"}
                 self._reference[threads] = self.rate(lambda: self.session().post(url, json=payload), threads)
         return self._reference[threads]
+
+    @contextmanager
+    def serve_process(self, cmd: list[str], port: int, health_path: str = "/_emulator/health", env=None):
+        """Run a server command in its own process; yields its base URL once it answers."""
+        env = {**os.environ, **(env or {})}
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.perf_counter() + 30
+            while True:
+                try:
+                    if requests.get(url + health_path, timeout=1).status_code == 200:
+                        break
+                except requests.RequestException:
+                    if time.perf_counter() > deadline:
+                        raise
+                    time.sleep(0.05)
+            yield url
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+    def load(self, url: str, body: dict, headers: dict, seconds: float = 3.0, connections: int = 8) -> tuple[float, str]:
+        """(requests/second, tool) of POSTs of ``body`` to ``url`` from outside this process's GIL:
+        ``wrk`` when installed (``apt-get install wrk``), else threads of ``http.client``."""
+        if self.quick:
+            seconds = min(seconds, 1.0)
+        payload = json.dumps(body)
+        if shutil.which("wrk"):
+            lines = ['wrk.method = "POST"', f"wrk.body = {json.dumps(payload)}",
+                     'wrk.headers["Content-Type"] = "application/json"']
+            lines += [f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()]
+            with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+                fh.write("\n".join(lines) + "\n")
+            try:
+                out = subprocess.run(["wrk", "-t", "1", "-c", str(connections), "-d", f"{max(1, round(seconds))}s", "-s", fh.name, url],
+                                     capture_output=True, text=True, timeout=seconds + 30).stdout
+            finally:
+                os.unlink(fh.name)
+            match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+            non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+            if match and not non2xx:
+                return float(match.group(1)), "wrk"
+            raise RuntimeError(f"wrk run failed or got errors:\n{out}")
+        return self._threaded_load(url, payload, headers, seconds, connections), "http.client"
+
+    @staticmethod
+    def _threaded_load(url, payload, headers, seconds, connections) -> float:
+        import http.client
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        counts = [0] * connections
+        stop = time.perf_counter() + seconds
+
+        def worker(i):
+            conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+            hdrs = {"Content-Type": "application/json", **headers}
+            while time.perf_counter() < stop:
+                conn.request("POST", parts.path, payload, hdrs)
+                resp = conn.getresponse()
+                resp.read()
+                if resp.status >= 300:
+                    raise RuntimeError(f"{url} answered {resp.status}")
+                counts[i] += 1
+
+        started = time.perf_counter()
+        pool = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join()
+        return sum(counts) / (time.perf_counter() - started)
+
+    @staticmethod
+    def free_port() -> int:
+        return _free_port()
 
     @staticmethod
     def best_time(fn, setup=None, repeat: int = 5) -> float:

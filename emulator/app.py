@@ -15,10 +15,9 @@ import time
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from .core.clock import iso
 from .core.engine import Engine
 from .core.errors import BadBody, EmulatorError, VendorError
-from .core.journal import redact, redact_headers, start_notes
+from .core.journal import Recorded, start_notes
 from .settings import Settings
 
 log = logging.getLogger("emulator")
@@ -129,24 +128,35 @@ def vendor_of_path(engine: Engine, path: str):
     return engine.vendors.get(segment)
 
 
+class RequestInfo:
+    """What the emulator tracks about the request being served (``g.emulator``)."""
+
+    __slots__ = ("started", "vendor", "account", "notes", "fault")
+
+    def __init__(self, vendor):
+        self.started = time.perf_counter()
+        self.vendor = vendor
+        self.account: str | None = None
+        self.notes: list = start_notes()
+        self.fault: dict | None = None
+
+
 def _install_hooks(app: Flask, engine: Engine) -> None:
     @app.before_request
     def _start():
-        g.emulator_started = time.perf_counter()
-        g.emulator_notes = start_notes()
-        g.emulator_vendor = vendor_of_path(engine, request.path)
+        info = g.emulator = RequestInfo(vendor_of_path(engine, request.path))
         engine.jobs.run_due()
-        if engine.faults and g.emulator_vendor is not None:
-            rule = engine.faults.match(g.emulator_vendor.name, request.method, _vendor_path(g.emulator_vendor))
+        if engine.faults and info.vendor is not None:
+            rule = engine.faults.match(info.vendor.name, request.method, _vendor_path(info.vendor))
             if rule is not None:
-                return apply_fault(g.emulator_vendor, rule)
+                return apply_fault(info.vendor, rule)
         return None
 
     @app.after_request
     def _journal(response: Response):
-        spec = g.get("emulator_vendor")
-        if spec is not None:
-            _record(engine, spec, response)
+        info = g.get("emulator")
+        if info is not None and info.vendor is not None:
+            _record(engine, info.vendor, response)
         return response
 
     @app.errorhandler(VendorError)
@@ -192,7 +202,7 @@ def _vendor_path(spec) -> str:
 
 def apply_fault(spec, rule) -> Response | None:
     """Carry out a fault rule for the current request; None lets the request go on."""
-    g.emulator_fault = fault = rule.describe()
+    g.emulator.fault = fault = rule.describe()
     if rule.delay_ms:
         delay = rule.delay_ms / 1000
         timeout = request.environ.get("emulator.timeout")
@@ -252,51 +262,29 @@ def _closest_route(app: Flask, path: str) -> str | None:
 
 
 def _record(engine: Engine, spec, response: Response) -> None:
+    environ = request.environ
     prefix = spec.prefix()
     path = request.path[len(prefix):] or "/"
     rule = request.url_rule
     route = (rule.rule[len(prefix):] or "/") if rule is not None and rule.rule.startswith(prefix) else path
-    body = None
-    if request.content_length is None or request.content_length <= JOURNAL_BODY_LIMIT:
-        try:
-            raw = request.get_data(cache=True)
-        except HTTPException:
-            raw = b""
-        if raw:
-            try:
-                body = redact(json.loads(raw))
-            except (ValueError, UnicodeDecodeError):
-                body = raw[:2048].decode("utf-8", "replace")
+    length = request.content_length
+    if length is not None and length > JOURNAL_BODY_LIMIT:
+        body = {"_omitted": f"{length} bytes"}
     else:
-        body = {"_omitted": f"{request.content_length} bytes"}
-    answer = None
-    if response.mimetype == "application/json" and not response.direct_passthrough:
         try:
-            answer = redact(json.loads(response.get_data()))
-        except (ValueError, UnicodeDecodeError):
-            answer = None
-    elif not response.direct_passthrough:
-        data = response.get_data()
-        answer = data[:2048].decode("utf-8", "replace") if data else None
-    entry = {
-        "time": iso(engine.clock.now()),
-        "vendor": spec.name,
-        "account": g.get("emulator_account"),
-        "method": request.method,
-        "path": path,
-        "route": route,
-        "query": request.args.to_dict(flat=True),
-        "headers": redact_headers(request.headers),
-        "body": body,
-        "status": response.status_code,
-        "response": answer,
-        "duration_ms": round((time.perf_counter() - g.get("emulator_started", time.perf_counter())) * 1000, 3),
-        "notes": list(g.get("emulator_notes") or []),
-    }
-    fault = g.get("emulator_fault")
-    if fault is not None:
-        entry["fault"] = fault
-        if fault.get("effect") in ("drop", "timeout"):
-            entry["status"] = None
-            entry["response"] = None
-    engine.journal.record(entry)
+            body = request.get_data(cache=True)
+        except HTTPException:
+            body = None
+    answer = None if response.direct_passthrough else response.get_data()
+    headers = [(k[5:].replace("_", "-").title(), v) for k, v in environ.items() if k.startswith("HTTP_")]
+    if environ.get("CONTENT_TYPE"):
+        headers.append(("Content-Type", environ["CONTENT_TYPE"]))
+    info = g.emulator
+    fault = info.fault
+    dropped = fault is not None and fault.get("effect") in ("drop", "timeout")
+    engine.journal.record(Recorded(
+        epoch=engine.clock.time(), vendor=spec.name, account=info.account, method=request.method, path=path,
+        route=route, query=environ.get("QUERY_STRING", ""), headers=headers, body=body,
+        status=None if dropped else response.status_code, response=None if dropped else answer,
+        response_json=response.mimetype == "application/json",
+        duration_ms=round((time.perf_counter() - info.started) * 1000, 3), notes=info.notes, fault=fault))

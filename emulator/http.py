@@ -20,10 +20,11 @@ def bind_account(name: str) -> None:
     This is also where fault rules scoped to an account fire: the vendor has just
     identified the account.
     """
-    g.emulator_account = name
+    info = g.emulator
+    info.account = name
     faults = current_app.extensions["emulator"].faults
-    if faults and faults.has_account_rules() and g.get("emulator_fault") is None:
-        spec = g.get("emulator_vendor")
+    if faults and faults.has_account_rules() and info.fault is None:
+        spec = info.vendor
         if spec is not None:
             from .app import FaultFired, _vendor_path, apply_fault
 

@@ -18,15 +18,15 @@ class Ids:
         self.seed = seed
 
     def counter(self, namespace: str) -> int:
-        """The next value (1, 2, 3 ...) of a namespace's counter."""
+        """The next value (1, 2, 3 ...) of a namespace's counter (kept in the store)."""
         coll = self.store.named(COUNTERS)
         with self.store.transaction():
             doc_id = coll.find_id("name", namespace)
             if doc_id is None:
                 coll.insert({"name": namespace, "value": 1})
                 return 1
-            value = coll.get(doc_id)["value"] + 1
-            coll.update(doc_id, {"value": value})
+            value = coll.peek(doc_id)["value"] + 1
+            coll.set_fields_unindexed(doc_id, {"value": value})
             return value
 
     def _digest(self, namespace: str) -> bytes:

@@ -6,11 +6,13 @@ Python, no Flask); the app collects the notes of the request being served.
 """
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections import deque
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import UTC
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -62,6 +64,68 @@ def redact(value: Any) -> Any:
     return value
 
 
+BODY_PREVIEW = 2048
+
+
+class Recorded:
+    """One request as it was served: raw bytes now, the redacted JSON view when read.
+
+    Parsing and redacting cost more than serving a small request, and the journal is read
+    far less often than it is written, so that work is done on the first read.
+    """
+
+    __slots__ = ("seq", "epoch", "vendor", "account", "method", "path", "route", "query", "headers", "body",
+                 "status", "response", "response_json", "duration_ms", "notes", "fault", "_view")
+
+    def __init__(self, *, epoch: float, vendor: str, account: str | None, method: str, path: str, route: str,
+                 query: str, headers: list, body: bytes | dict | None, status: int | None, response: bytes | None,
+                 response_json: bool, duration_ms: float, notes: list, fault: dict | None = None):
+        self.seq = 0
+        self.epoch, self.vendor, self.account, self.method = epoch, vendor, account, method
+        self.path, self.route, self.query, self.headers, self.body = path, route, query, headers, body
+        self.status, self.response, self.response_json = status, response, response_json
+        self.duration_ms, self.notes, self.fault = duration_ms, notes, fault
+        self._view: dict | None = None
+
+    def view(self) -> dict:
+        if self._view is None:
+            from datetime import datetime
+            from urllib.parse import parse_qsl
+
+            from .clock import iso
+
+            view = {
+                "seq": self.seq,
+                "time": iso(datetime.fromtimestamp(self.epoch, tz=UTC)),
+                "vendor": self.vendor, "account": self.account, "method": self.method,
+                "path": self.path, "route": self.route,
+                "query": dict(parse_qsl(self.query, keep_blank_values=True)),
+                "headers": redact_headers(dict(self.headers)),
+                "body": _decode(self.body, True),
+                "status": self.status,
+                "response": _decode(self.response, self.response_json),
+                "duration_ms": self.duration_ms,
+                "notes": list(self.notes),
+            }
+            if self.fault is not None:
+                view["fault"] = self.fault
+            self._view = view
+        return self._view
+
+
+def _decode(raw, as_json: bool):
+    if raw is None or isinstance(raw, dict):
+        return raw
+    if not raw:
+        return None
+    if as_json:
+        try:
+            return redact(json.loads(raw))
+        except (ValueError, UnicodeDecodeError):
+            pass
+    return raw[:BODY_PREVIEW].decode("utf-8", "replace")
+
+
 class Journal:
     """A bounded ring buffer of request records (oldest dropped)."""
 
@@ -70,29 +134,29 @@ class Journal:
         self._lock = threading.Lock()
         self._seq = 0
 
-    def record(self, entry: dict) -> dict:
+    def record(self, entry: Recorded) -> Recorded:
         with self._lock:
             self._seq += 1
-            entry["seq"] = self._seq
+            entry.seq = self._seq
             self._entries.append(entry)
         return entry
 
     def entries(self, vendor: str | None = None, method: str | None = None,
                 path: str | None = None, account: str | None = None) -> list[dict]:
-        """Entries, newest last; ``path`` is a glob (``/api/v1/*``) or an exact path."""
+        """Entries as JSON-ready dicts, newest last; ``path`` is a glob or an exact path."""
         with self._lock:
             items = list(self._entries)
         out = []
         for e in items:
-            if vendor and e.get("vendor") != vendor:
+            if vendor and e.vendor != vendor:
                 continue
-            if account and e.get("account") != account:
+            if account and e.account != account:
                 continue
-            if method and e.get("method", "").upper() != method.upper():
+            if method and e.method.upper() != method.upper():
                 continue
-            if path and not (e.get("path") == path or fnmatchcase(e.get("path", ""), path)):
+            if path and not (e.path == path or fnmatchcase(e.path, path)):
                 continue
-            out.append(e)
+            out.append(e.view())
         return out
 
     def clear(self) -> None:

@@ -30,7 +30,6 @@ import json
 import os
 import threading
 from collections.abc import Callable, Hashable, Iterable, Iterator, MutableMapping
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +38,15 @@ from tinydb.storages import MemoryStorage
 from tinydb.table import Document, Table
 
 KeyFn = Callable[[dict], Any]
+
+
+def copy_json(value):
+    """A deep copy of a JSON-shaped value (much cheaper than ``copy.deepcopy``)."""
+    if isinstance(value, dict):
+        return {k: copy_json(v) if isinstance(v, (dict, list)) else v for k, v in value.items()}
+    if isinstance(value, list):
+        return [copy_json(v) if isinstance(v, (dict, list)) else v for v in value]
+    return value
 
 
 class DuplicateKey(Exception):
@@ -229,7 +237,18 @@ class Collection:
     # -- reads -----------------------------------------------------------------------
     def get(self, doc_id: int) -> Document | None:
         raw = self._raw().get(str(doc_id))
-        return None if raw is None else Document(copy.deepcopy(raw), int(doc_id))
+        return None if raw is None else Document(copy_json(raw), int(doc_id))
+
+    def peek(self, doc_id: int) -> dict | None:
+        """The stored document itself, not a copy: read only."""
+        return self._raw().get(str(doc_id))
+
+    def set_fields_unindexed(self, doc_id: int, fields: dict) -> None:
+        """Set fields that no index of this kind reads, without index upkeep (hot counters)."""
+        with self.store.transaction():
+            raw = self._raw()[str(doc_id)]
+            raw.update(fields)
+            self.store._log(["put", self.name, doc_id, raw])
 
     def find(self, index: str, key: Hashable) -> Document | None:
         """The document with ``key`` in a unique index (no scan)."""
@@ -245,7 +264,7 @@ class Collection:
         return [self.get(i) for i in list(ids)]
 
     def all(self) -> list[Document]:
-        return [Document(copy.deepcopy(doc), int(k)) for k, doc in self._raw().items()]
+        return [Document(copy_json(doc), int(k)) for k, doc in self._raw().items()]
 
     def scan(self) -> Iterator[tuple[int, dict]]:
         """(id, document) pairs without copying: read only, for searches and exports."""
@@ -331,6 +350,7 @@ class Store:
         self._pending: list[str] = []
         self._wal_lines = 0
         self._wal = None
+        self._transaction = _Transaction(self)
         self.db = _Database(storage=_Storage)
         self.db.storage.write({})
         self.existed = False
@@ -361,17 +381,9 @@ class Store:
         return sorted((self.db.storage.read() or {}).keys())
 
     # -- transactions ----------------------------------------------------------------
-    @contextmanager
-    def transaction(self):
+    def transaction(self) -> _Transaction:
         """Hold the lock; log lines written inside are made durable once, at the end."""
-        with self.lock:
-            self._depth += 1
-            try:
-                yield self
-            finally:
-                self._depth -= 1
-                if self._depth == 0 and self._pending:
-                    self._flush()
+        return self._transaction
 
     def _log(self, entry: list) -> None:
         if self._wal is not None:
@@ -459,6 +471,30 @@ class Store:
                 self.compact()
                 self._wal.close()
                 self._wal = None
+
+
+class _Transaction:
+    """The store's re-entrant transaction (a class: cheaper than a generator context)."""
+
+    __slots__ = ("store",)
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def __enter__(self) -> Store:
+        store = self.store
+        store.lock.acquire()
+        store._depth += 1
+        return store
+
+    def __exit__(self, *exc) -> None:
+        store = self.store
+        try:
+            store._depth -= 1
+            if store._depth == 0 and store._pending:
+                store._flush()
+        finally:
+            store.lock.release()
 
 
 def _replay(data: dict, entry: list) -> None:
