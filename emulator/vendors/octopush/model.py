@@ -135,6 +135,8 @@ def normalise_phone(text: str, country: str) -> str:
     import phonenumbers  # imported on first use: start-up stays light
 
     international = compact.startswith("+")
+    if international and _valid_as_written(phonenumbers, compact):
+        return compact
     try:
         parsed = phonenumbers.parse(compact, None if international else country)
     except phonenumbers.NumberParseException:
@@ -142,6 +144,35 @@ def normalise_phone(text: str, country: str) -> str:
     if not phonenumbers.is_valid_number(parsed):
         raise CannotCast("not a valid phone number" + ("" if international else f" in {country}"))
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _valid_as_written(phonenumbers, e164: str) -> bool:
+    """Whether ``+<digits>`` is a valid number that parsing would give back unchanged.
+
+    The short way for the usual input (already E.164): split the country code and ask
+    the library for validity, without its general parser (half the cost). Anything the
+    parser might rewrite (a national prefix or leading zero after the country code) says
+    False, and the caller parses as usual.
+    """
+    digits = e164[1:]
+    for size in (1, 2, 3):
+        regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(int(digits[:size]))
+        if regions:
+            break
+    else:
+        return False
+    national = digits[size:]
+    if len(national) < 2 or national[0] == "0":
+        return False
+    country_code = int(digits[:size])
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(country_code, regions[0])
+    if metadata is None:
+        return False
+    prefix = metadata.national_prefix_for_parsing
+    if prefix and re.match(prefix, national):
+        return False
+    return phonenumbers.is_valid_number(phonenumbers.PhoneNumber(country_code=country_code,
+                                                                 national_number=int(national)))
 
 
 # -- the parameter tables ---------------------------------------------------------------
@@ -211,42 +242,39 @@ class TooMany(Exception):
 
 def read_value(field: str, value: Any, param: Param, country: str) -> Any:
     """``value`` cast, formatted and cut as ``param`` says; notes every change."""
-    if value is None:
-        raise CannotCast("null")
-    used, rule = CASTS[param.type](value, country)
-    if rule is not None:
-        note(field, value, used, rule)
-    if param.item is not None:
-        if param.max_items is not None and len(used) > param.max_items:
-            raise TooMany(field, len(used), param.max_items)
-        items = []
-        for element in used:
-            try:
-                items.append(_finish(field, element, Param(param.item, max_length=param.max_length,
-                                                           non_empty=param.non_empty), country))
-            except CannotCast as exc:
-                note(field, element, None, f"{exc}: element dropped")
-        return items
+    used = _cast(field, value, param.type, country)
     if param.max_items is not None and len(used) > param.max_items:
         raise TooMany(field, len(used), param.max_items)
-    return _finish(field, used, param, country, cast=False)
+    if param.item is None:
+        return _cut(field, used, param)
+    items = []
+    for element in used:
+        try:
+            items.append(_cut(field, _cast(field, element, param.item, country), param))
+        except CannotCast as exc:
+            note(field, element, None, f"{exc}: element dropped")
+    return items
 
 
-def _finish(field: str, value: Any, param: Param, country: str, cast: bool = True) -> Any:
-    if cast:
-        if value is None:
-            raise CannotCast("null")
-        used, rule = CASTS[param.type](value, country)
-        if rule is not None:
-            note(field, value, used, rule)
-        value = used
-    if isinstance(value, str):
+def _cast(field: str, value: Any, kind: str, country: str) -> Any:
+    if value is None:
+        raise CannotCast("null")
+    if kind == "string" and value.__class__ is str:
+        return value  # the usual case, without a call
+    used, rule = CASTS[kind](value, country)
+    if rule is not None:
+        note(field, value, used, rule)
+    return used
+
+
+def _cut(field: str, value: Any, param: Param) -> Any:
+    if value.__class__ is str:
         if param.non_empty and not value.strip():
             raise CannotCast("empty")
         if param.max_length is not None and len(value) > param.max_length:
             cut = value[:param.max_length]
             note(field, value, cut, f"cut to {param.max_length} characters")
-            value = cut
+            return cut
     return value
 
 
@@ -352,7 +380,7 @@ class Backend:
                         doc = _new_contact(phone, now)
                         created += 1
                     else:
-                        doc = dict(self.contacts.get(doc_id))
+                        doc = self.contacts.get(doc_id)  # a copy
                         if p["un_list"]:
                             doc["lists"] = []
                         if p["un_tag"]:

@@ -19,8 +19,9 @@ from .model import VENDOR, CannotCast
 
 def authenticate():
     """The backend of the account whose ``api-login`` and ``api-key`` headers match."""
-    login = request.headers.get("api-login")
-    key = request.headers.get("api-key")
+    environ = request.environ  # straight from the environ: this runs on every call
+    login = environ.get("HTTP_API_LOGIN")
+    key = environ.get("HTTP_API_KEY")
     missing = [name for name, value in (("api-login", login), ("api-key", key)) if not value]
     if missing:
         raise OctopushError(LOGIN_MISSING, f"You have not entered your login details: header(s) "
@@ -29,7 +30,7 @@ def authenticate():
     for name, account in eng.accounts.get(VENDOR, {}).items():
         creds = account.credentials
         if creds.get("api_login") == login and hmac.compare_digest(
-                str(creds.get("api_key", "")).encode(), key.encode("utf-8", "surrogateescape")):
+                str(creds.get("api_key", "")).encode(), key.encode("latin-1", "replace")):
             bind_account(name)
             backend = eng.backend(VENDOR, name)
             backend.check_validated()
