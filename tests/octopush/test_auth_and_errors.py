@@ -110,3 +110,33 @@ def test_body_with_another_content_type_is_read_as_json_and_noted(client):
     assert resp.status_code == 201
     assert {"field": "Content-Type", "sent": "text/plain", "used": "application/json",
             "rule": "body read as JSON"} in journal(client)[-1]["notes"]
+
+
+def test_deeply_nested_body_is_400_code_100_not_a_500(client):
+    before = account_state(client)
+    deep = '{"contacts": ' + "[" * 50000 + "]" * 50000 + "}"
+    resp = client.post(CREATE, data=deep, headers={**AUTH, "Content-Type": "application/json"})
+    assert resp.status_code == 400
+    assert resp.get_json()["code"] == 100
+    assert account_state(client) == before
+    assert journal(client)[-1]["status"] == 400
+
+
+@pytest.mark.parametrize("garbage", [None, True, 0, -1.5, "", "x" * 10_000, [], {}, [None], [[[]]], {"a": {"b": []}},
+                                     [{"phone_number": [{}]}], 10 ** 30])
+@pytest.mark.parametrize("path, method", [(CREATE, "post"), (DELETE, "delete"), (LIST_CREATE, "post"),
+                                          (LIST_EMPTY, "post")])
+def test_garbage_in_every_parameter_is_never_a_500(client, garbage, path, method):
+    names = ["contacts", "list_name", "list_names", "un_list", "tag_name", "tag_names", "un_tag", "do_not_overwrite",
+             "auto_remove_blacklisted_numbers", "phone_numbers", "delete_contacts", "other"]
+    for name in names:
+        body = {"contacts": [{"phone_number": "+33612345678"}], "phone_numbers": ["+33612345678"],
+                "list_name": "L", name: garbage}
+        resp = getattr(client, method)(path, json=body, headers=AUTH)
+        assert resp.status_code < 500, (name, resp.get_json())
+        if resp.status_code >= 400:
+            assert set(resp.get_json()) == {"code", "message"}
+        contact_body = {"contacts": [{"phone_number": "+33612345679", name: garbage, "first_name": garbage}]}
+        resp = client.post(CREATE, json=contact_body, headers=AUTH)
+        assert resp.status_code == 201, (name, resp.get_json())
+    assert client.get("/_emulator/requests?vendor=octopush").status_code == 200
