@@ -11,6 +11,7 @@ from ..core.accounts import FixtureError
 from ..core.clock import parse_instant
 from ..core.errors import EmulatorError
 from ..http import json_object
+from .dashboard import register_dashboard
 
 
 def _int_arg(name: str, default: int | None = None) -> int | None:
@@ -112,6 +113,7 @@ def build_admin(engine) -> Blueprint:
         items = engine.jobs.deliveries(vendor=request.args.get("vendor"), account=request.args.get("account"))
         return jsonify({"webhooks": items, "count": len(items)})
 
+    register_dashboard(bp, engine)
     return bp
 
 
