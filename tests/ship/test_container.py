@@ -84,7 +84,7 @@ def image(tmp_path_factory) -> ImageRoot:
     root = tmp_path_factory.mktemp("image")
     context = build_context(REPO)
     src = root / "src"
-    for flags, sources, dest in BUILD.copies():
+    for _flags, sources, dest in BUILD.copies():
         copy_from_context(sources, dest, src, context)
     venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
