@@ -1,6 +1,7 @@
 """The dashboard in a real browser: find a contact created through a vendor API, reset, see it gone."""
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 from pathlib import Path
@@ -14,9 +15,13 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def save_screenshot(driver, tmp_path: Path, name: str) -> Path:
-    """Write a PNG under the test's tmp dir, and to ``screenshots/`` when EMULATOR_SCREENSHOTS=1."""
+    """Write a full-page PNG under the test's tmp dir, and to ``screenshots/`` when EMULATOR_SCREENSHOTS=1."""
     path = tmp_path / name
-    assert driver.save_screenshot(str(path)), f"no screenshot written to {path}"
+    size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
+        "format": "png", "captureBeyondViewport": True,
+        "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}})
+    path.write_bytes(base64.b64decode(shot["data"]))
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     if os.environ.get("EMULATOR_SCREENSHOTS") == "1":
         target = REPO / "screenshots"
