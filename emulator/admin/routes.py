@@ -13,6 +13,7 @@ from ..core.errors import EmulatorError
 from ..core.faults import FaultRuleError
 from ..core.journal import lint_summary
 from ..http import json_object
+from .dashboard import register_dashboard
 
 
 def _int_arg(name: str, default: int | None = None) -> int | None:
@@ -151,6 +152,7 @@ def build_admin(engine) -> Blueprint:
         entries = engine.journal.entries(vendor=request.args.get("vendor"), account=request.args.get("account"))
         return lint_summary(entries)
 
+    register_dashboard(bp, engine)
     return bp
 
 
