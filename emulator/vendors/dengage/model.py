@@ -208,10 +208,13 @@ def _problem(index: int | None, key: Any, column: str | None, message: str) -> d
 
 
 def _describe(problem: dict) -> str:
-    where = [] if problem["index"] is None else [f"record {problem['index']}"]
+    """``record 3, column 'email': ...`` (call-level problems already start with their field)."""
+    if problem["index"] is None:
+        return problem["message"]
+    where = f"record {problem['index']}"
     if problem["column"]:
-        where.append(f"column {problem['column']!r}")
-    return f"{', '.join(where)}: {problem['message']}" if where else problem["message"]
+        where += f", column {problem['column']!r}"
+    return f"{where}: {problem['message']}"
 
 
 def _rejected(code: int, problems: list[dict], warnings: list[dict] | None = None) -> DengageError:

@@ -44,13 +44,13 @@ class BulkUpsertSchema(Schema):
 
     columns = fields.List(StrictString(), required=True,
                           validate=validate.Length(min=1, error="must list at least 1 column"),
-                          error_messages={"type": "must be an array of column names"},
+                          error_messages={"invalid": "must be an array of column names"},
                           metadata={"description": "import-enabled columns of master_contact; contact_key "
                                                    "required; new_contact_key renames"})
     contactDatas = fields.List(fields.Dict(), required=True,
                                validate=validate.Length(min=1, max=MAX_RECORDS,
                                                         error=f"must hold 1 to {MAX_RECORDS} records"),
-                               error_messages={"type": "must be an array of records"},
+                               error_messages={"invalid": "must be an array of records"},
                                metadata={"description": "records keyed by column name"})
     insertIfNotExists = StrictBoolean(load_default=False, allow_none=True,
                                       metadata={"description": "insert unknown contact keys (default false)"})
@@ -65,7 +65,7 @@ class BulkUpsertLoadSchema(BulkUpsertSchema):
     contactDatas = fields.List(fields.Raw(allow_none=True), required=True,
                                validate=validate.Length(min=1, max=MAX_RECORDS,
                                                         error=f"must hold 1 to {MAX_RECORDS} records"),
-                               error_messages={"type": "must be an array of records"})
+                               error_messages={"invalid": "must be an array of records"})
 
 
 class ContactQuerySchema(Schema):
