@@ -294,6 +294,11 @@ class Backend:
             self._running_since = None
             self._slot.release()
 
+    @property
+    def bulk_in_progress(self) -> bool:
+        """True while a BulkUpsert of this account holds its slot."""
+        return self._slot.locked()
+
     def _last_start(self) -> float | None:
         doc_id = self.limits.find_id("name", "bulk_upsert")
         return None if doc_id is None else self.limits.peek(doc_id)["last_start_epoch"]
