@@ -41,7 +41,7 @@ VENDOR = VendorSpec(
                                 "summary": "Log in: a bearer token for expires_in seconds"},
         f"POST {_BASE}/bulk/contacts": {"schema": schemas.BulkUpsertSchema,
                                         "summary": "BulkUpsert into master_contact (once a minute)"},
-        f"GET {_BASE}/contacts/<path:contact_key>": {"query": schemas.ContactQuerySchema},
+        f"GET {_BASE}/contacts/<path:contact_key>": {"query": schemas.ContactQuery},
     },
     security_schemes={"bearer": {"type": "http", "scheme": "bearer"}},
     error_schema=schemas.ERROR_SCHEMA,

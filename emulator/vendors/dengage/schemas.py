@@ -68,8 +68,9 @@ class BulkUpsertLoadSchema(BulkUpsertSchema):
                                error_messages={"invalid": "must be an array of records"})
 
 
-class ContactQuerySchema(Schema):
-    """Query of ``GET /rest/contacts/{contact_key}``."""
+class ContactQuery(Schema):
+    """Query of ``GET /rest/contacts/{contact_key}`` (named without a ``Schema`` suffix: the OpenAPI
+    builder looks query schemas up in marshmallow's class registry by the suffix-less name)."""
 
     contactFields = fields.String(metadata={"description": "comma-separated columns to return (default: all)"})
 
