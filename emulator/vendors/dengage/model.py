@@ -530,7 +530,7 @@ class Backend:
         """The asked columns of one contact (all columns when ``contactFields`` is absent)."""
         wanted = self.column_names
         if fields is not None and fields.strip():
-            wanted = tuple(f.strip() for f in fields.split(",") if f.strip())
+            wanted = tuple(f.strip() for f in fields.split(",") if f.strip()) or self.column_names
             unknown = [f for f in wanted if f not in self.columns]
             if unknown:
                 raise DengageError(FIELD_ERROR, f"contactFields: unknown column(s) {', '.join(map(repr, unknown))}; "

@@ -50,6 +50,9 @@ def blueprint() -> Blueprint:
     def login():
         """Exchange the API user's userkey and password for a bearer token."""
         body = read_body()
+        for key in body:
+            if key not in schemas.LOGIN.fields:
+                note(key, body[key], None, "unknown key ignored")
         try:
             creds = schemas.LOGIN.load(body)
         except ValidationError as exc:
