@@ -78,3 +78,11 @@ def test_garbage_contact_reads(client, auth):
         resp = client.get(f"{CONTACT}/C-1?{query}", headers=auth)
         assert resp.status_code in (400, 404) and resp.get_json()["code"] == 1
     assert client.get(f"{CONTACT}/a/b/c", headers=auth).status_code == 404
+
+
+def test_a_body_nested_too_deeply_is_malformed_json(client, auth):
+    before = data_state(client)
+    deep = b'{"columns": ["contact_key"], "contactDatas": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}"
+    resp = client.post(BULK, data=deep, headers={**auth, "Content-Type": "application/json"})
+    assert resp.status_code == 400 and resp.get_json()["code"] == 1
+    assert data_state(client) == before
