@@ -5,6 +5,7 @@ import importlib
 
 VENDOR_PACKAGES: tuple[str, ...] = (
     "octopush",
+    "dengage",
 )
 
 

@@ -1,0 +1,48 @@
+"""D·engage: login tokens and BulkUpsert into ``master_contact`` (contact_key unique per
+account, validate-all-first, once a minute and one at a time)."""
+from __future__ import annotations
+
+from emulator.core.store import Index
+from emulator.core.vendor import VendorSpec
+
+from . import errors, model, routes, schemas
+
+_BASE = "/rest"
+
+VENDOR = VendorSpec(
+    name="dengage",
+    title="D·engage",
+    hosts={host: "" for host in ("api.dengage.com", "tr-api.dengage.com", "us-api.dengage.com",
+                                 "eu-api.dengage.com", "ru-api.dengage.com", "sa-api.dengage.com",
+                                 "dev-api.dengage.com")},
+    blueprint=routes.blueprint,
+    backend=model.Backend,
+    http_error=errors.http_error,
+    collections=("contacts", "tokens", "limits"),
+    indexes={
+        "contacts": {"contact_key": Index(lambda d: d["contact_key"])},
+        "tokens": {"token": Index(lambda d: d["token"])},
+        "limits": {"name": Index(lambda d: d["name"])},
+    },
+    default_settings={
+        "roles": [model.REQUIRED_ROLE],     # without DataSpace.Manage: 403, empty body
+        "bulk_window_s": 60,                # BulkUpsert once per window (0: no window; one at a time still)
+        "token_ttl_s": 3600,                # expires_in of /rest/login tokens
+        "import_enabled_columns": None,     # standard columns import-enabled (null: all)
+        "custom_columns": {},               # name -> {"type", "max_length", "enum", "import_enabled"}
+    },
+    fake_contact=model.fake_contact,
+    fake_payloads={"default": model.fake_bulk, "bulk": model.fake_bulk},
+    load_account=model.load_account,
+    describe_credentials=model.describe_credentials,
+    base_path=_BASE,
+    openapi={
+        f"POST {_BASE}/login": {"schema": schemas.LoginSchema, "auth": False,
+                                "summary": "Log in: a bearer token for expires_in seconds"},
+        f"POST {_BASE}/bulk/contacts": {"schema": schemas.BulkUpsertSchema,
+                                        "summary": "BulkUpsert into master_contact (once a minute)"},
+        f"GET {_BASE}/contacts/<path:contact_key>": {"query": schemas.ContactQuery},
+    },
+    security_schemes={"bearer": {"type": "http", "scheme": "bearer"}},
+    error_schema=schemas.ERROR_SCHEMA,
+)

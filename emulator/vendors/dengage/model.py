@@ -1,0 +1,615 @@
+"""D·engage's rules as plain Python: login tokens, BulkUpsert into ``master_contact``, the limit.
+
+One :class:`Backend` per account. Its columns (standard plus the fixture's custom ones) and
+which of them are import-enabled come from the account's settings. A BulkUpsert call is
+checked in full before anything is written (the call's shape, then every record's values,
+then, under the store lock, which keys exist), and its writes are one ``write_many``.
+
+The once-a-minute rule has two parts: a per-account slot (a small lock of its own, taken
+without waiting before the store lock: a second call while one is in progress gets 429) and
+a window on the emulator clock, checked by every call and moved only by an accepted one.
+"""
+from __future__ import annotations
+
+import hmac
+import math
+import re
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from marshmallow import ValidationError
+
+from emulator.core.accounts import FixtureError
+from emulator.core.clock import iso
+from emulator.core.journal import note
+
+from . import schemas
+from .errors import FIELD_ERROR, LIMITED, VALIDATION_FAILED, DengageError, forbidden
+
+VENDOR = "dengage"
+REQUIRED_ROLE = "DataSpace.Manage"
+NEW_KEY = "new_contact_key"
+"""A pseudo-column: renames the record's contact (never with ``insertIfNotExists: true``)."""
+
+
+# -- columns ---------------------------------------------------------------------------
+
+class Invalid(Exception):
+    """A value breaks its column's rule; the message names the rule."""
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str                          # string, number, boolean, date, enum
+    max_length: int | None = None
+    choices: tuple | None = None       # allowed values (enum columns, or strings with an enum)
+    nullable: bool = True              # null clears the value
+    lower: bool = False                # stored lower-cased (email)
+    import_enabled: bool = True
+
+
+def _kind(value: Any) -> str:
+    """The JSON type of a value, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object" if isinstance(value, dict) else type(value).__name__
+
+
+def _check_string(col: Column, value: Any) -> Any:
+    if not isinstance(value, str):
+        raise Invalid(f"must be a string, got {_kind(value)}")
+    value = value.strip()
+    if col.max_length is not None and len(value) > col.max_length:
+        raise Invalid(f"longer than {col.max_length} characters ({len(value)})")
+    if col.choices is not None and value not in col.choices:
+        raise Invalid(f"must be one of {', '.join(map(str, col.choices))}, got {value!r}")
+    return value
+
+
+def _check_enum(col: Column, value: Any) -> Any:
+    if not isinstance(value, str) or value not in col.choices:
+        raise Invalid(f"must be one of {', '.join(col.choices)}, got {value!r}")
+    return value
+
+
+def _check_number(col: Column, value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise Invalid(f"must be a number, got {_kind(value)}")
+    if not math.isfinite(value):
+        raise Invalid(f"must be a finite number, got {value!r}")
+    return value
+
+
+def _check_boolean(col: Column, value: Any) -> Any:
+    if not isinstance(value, bool):
+        raise Invalid(f"must be a boolean (true or false), got {_kind(value)}")
+    return value
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _check_date(col: Column, value: Any) -> Any:
+    if not isinstance(value, str):
+        raise Invalid(f"must be a date YYYY-MM-DD, got {_kind(value)}")
+    value = value.strip()
+    if not _DATE.fullmatch(value):
+        raise Invalid(f"must be a date YYYY-MM-DD (at most 10 characters), got {value!r}")
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise Invalid(f"is not a calendar date: {value!r}") from None
+    return value
+
+
+CHECKS: dict[str, Callable[[Column, Any], Any]] = {
+    "string": _check_string, "enum": _check_enum, "number": _check_number,
+    "boolean": _check_boolean, "date": _check_date,
+}
+CUSTOM_TYPES = ("string", "number", "boolean", "date")
+STATUS = ("A", "P")
+
+STANDARD_COLUMNS: dict[str, Column] = {c.name: c for c in (
+    Column("contact_key", "string", nullable=False),
+    Column("name", "string", 100),
+    Column("surname", "string", 100),
+    Column("email", "string", 255, lower=True),
+    Column("email_permission", "boolean"),
+    Column("email_status", "enum", choices=STATUS),
+    Column("gsm", "string", 20),
+    Column("gsm_permission", "boolean"),
+    Column("gsm_status", "enum", choices=STATUS),
+    Column("contact_status", "enum", choices=STATUS, nullable=False),
+    Column("gender", "string", 100),
+    Column("birth_date", "date", 10),
+    Column("subscription_date", "date", 10),
+    Column("city", "string", 100),
+    Column("country", "string", 100),
+)}
+
+# A changed value (insert: a value given) sets its status column to "A" unless the record sets it.
+STATUS_OF = {"email": "email_status", "gsm": "gsm_status"}
+
+
+def account_columns(account) -> dict[str, Column]:
+    """The account's ``master_contact`` columns, from its settings (a bad declaration is a
+    :class:`FixtureError` naming the setting)."""
+    where = f"fixture: dengage account {account.name!r}"
+    enabled = account.setting("import_enabled_columns")
+    if enabled is not None:
+        if not isinstance(enabled, list) or any(c not in STANDARD_COLUMNS for c in enabled):
+            raise FixtureError(f"{where}: settings.import_enabled_columns must be null or a list of standard "
+                               f"columns ({', '.join(STANDARD_COLUMNS)})")
+        enabled = set(enabled) | {"contact_key"}
+    columns = {name: (col if enabled is None or name in enabled else _replace(col, import_enabled=False))
+               for name, col in STANDARD_COLUMNS.items()}
+    custom = account.setting("custom_columns") or {}
+    if not isinstance(custom, dict):
+        raise FixtureError(f"{where}: settings.custom_columns must be an object (name -> declaration)")
+    for name, decl in custom.items():
+        at = f"{where}: settings.custom_columns.{name}"
+        if name in columns or name == NEW_KEY:
+            raise FixtureError(f"{at}: {name!r} is a standard column")
+        if not isinstance(decl, dict) or decl.get("type") not in CUSTOM_TYPES:
+            raise FixtureError(f"{at}: 'type' must be one of {', '.join(CUSTOM_TYPES)}")
+        max_length, choices = decl.get("max_length"), decl.get("enum")
+        if max_length is not None and (isinstance(max_length, bool) or not isinstance(max_length, int)
+                                       or max_length < 1):
+            raise FixtureError(f"{at}: 'max_length' must be a positive integer")
+        if choices is not None and (decl["type"] != "string" or not isinstance(choices, list) or not choices
+                                    or not all(isinstance(c, str) for c in choices)):
+            raise FixtureError(f"{at}: 'enum' must be a non-empty list of strings on a string column")
+        if decl["type"] == "date":
+            max_length = 10
+        columns[name] = Column(name, decl["type"], max_length, tuple(choices) if choices else None,
+                               import_enabled=bool(decl.get("import_enabled", True)))
+    return columns
+
+
+def _replace(col: Column, **changes) -> Column:
+    return Column(**{**col.__dict__, **changes})
+
+
+# -- a BulkUpsert call ------------------------------------------------------------------
+
+@dataclass
+class Call:
+    columns: list[str]
+    records: list
+    insert: bool
+    throw: bool
+
+
+@dataclass
+class Record:
+    """One record that passed its value checks: what to write for it."""
+
+    index: int
+    key: str
+    values: dict
+    new_key: str | None = None
+
+
+def _problem(index: int | None, key: Any, column: str | None, message: str) -> dict:
+    return {"contact_key": key, "index": index, "column": column, "message": message}
+
+
+def _describe(problem: dict) -> str:
+    """``record 3, column 'email': ...`` (call-level problems already start with their field)."""
+    if problem["index"] is None:
+        return problem["message"]
+    where = f"record {problem['index']}"
+    if problem["column"]:
+        where += f", column {problem['column']!r}"
+    return f"{where}: {problem['message']}"
+
+
+def _rejected(code: int, problems: list[dict], warnings: list[dict] | None = None) -> DengageError:
+    """400 in the envelope: the message names the first problem, ``data.errors`` lists all."""
+    message = _describe(problems[0])
+    if len(problems) > 1:
+        message += f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})"
+    return DengageError(code, message, 400, data={"inserted": [], "updated": [], "errors": problems,
+                                                  "warnings": warnings or []})
+
+
+class Backend:
+    """One D·engage account: its tokens, its ``master_contact`` rows and its bulk limit."""
+
+    def __init__(self, engine, account):
+        self.engine, self.account = engine, account
+        self.store = engine.store
+        self.contacts = self.store.collection(VENDOR, account.name, "contacts")
+        self.tokens = self.store.collection(VENDOR, account.name, "tokens")
+        self.limits = self.store.collection(VENDOR, account.name, "limits")
+        self.columns = account_columns(account)
+        self.column_names = tuple(self.columns)
+        self.window_s = _number_setting(account, "bulk_window_s", minimum=0)
+        self.token_ttl_s = int(_number_setting(account, "token_ttl_s", minimum=1))
+        roles = account.setting("roles")
+        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+            raise FixtureError(f"fixture: dengage account {account.name!r}: settings.roles must be a list of strings")
+        self.roles = frozenset(roles)
+        self._slot = threading.Lock()      # the one BulkUpsert in progress for this account
+        self._running_since: float | None = None
+
+    # -- login and tokens ----------------------------------------------------------------
+    def check_password(self, userkey: str, password: str) -> bool:
+        creds = self.account.credentials
+        return (creds.get("userkey") == userkey
+                and hmac.compare_digest(str(creds.get("password", "")).encode(), password.encode()))
+
+    def issue_token(self) -> dict:
+        """A new bearer token valid for ``token_ttl_s`` seconds of the emulator clock."""
+        now = self.engine.clock.time()
+        token = self.engine.ids.token(f"{VENDOR}:{self.account.name}:token")
+        expires = now + self.token_ttl_s
+        self.tokens.insert({"token": token, "issued_at": iso(_dt(now)), "expires_at": iso(_dt(expires)),
+                            "expires_epoch": expires})
+        return {"access_token": token, "token_type": "Bearer", "expires_in": self.token_ttl_s}
+
+    def token_valid(self, token: str) -> bool | None:
+        """True: a live token of this account; False: expired; None: not this account's."""
+        doc_id = self.tokens.find_id("token", token)
+        if doc_id is None:
+            return None
+        return self.tokens.peek(doc_id)["expires_epoch"] > self.engine.clock.time()
+
+    def require_role(self) -> None:
+        if REQUIRED_ROLE not in self.roles:
+            raise forbidden()
+
+    # -- once a minute, one at a time ------------------------------------------------------
+    @contextmanager
+    def bulk_call(self) -> Iterator[float]:
+        """Hold the account's BulkUpsert slot for one call; yields the call's start time.
+
+        429 when another call of the account is in progress, or when the previous accepted
+        call started less than ``bulk_window_s`` ago. A limited call changes nothing.
+        """
+        if not self._slot.acquire(blocking=False):
+            since = self._running_since
+            raise self._limited(self.engine.clock.time(), since if since is not None else self.engine.clock.time())
+        try:
+            now = self.engine.clock.time()
+            last = self._last_start()
+            if last is not None and now - last < self.window_s:
+                raise self._limited(now, last)
+            self._running_since = now
+            yield now
+        finally:
+            self._running_since = None
+            self._slot.release()
+
+    @property
+    def bulk_in_progress(self) -> bool:
+        """True while a BulkUpsert of this account holds its slot."""
+        return self._slot.locked()
+
+    def _last_start(self) -> float | None:
+        doc_id = self.limits.find_id("name", "bulk_upsert")
+        return None if doc_id is None else self.limits.peek(doc_id)["last_start_epoch"]
+
+    def _limited(self, now: float, last: float) -> DengageError:
+        wait = max(1, math.ceil(last + self.window_s - now))
+        return DengageError(LIMITED, "Too many concurrent requests. Call once a minute; next call allowed in "
+                            f"{wait} s.", 429, data=None, headers={"Retry-After": str(wait)})
+
+    def _move_window(self, started: float) -> None:
+        """Record an accepted call's start (inside the call's transaction)."""
+        doc = {"name": "bulk_upsert", "last_start": iso(_dt(started)), "last_start_epoch": started}
+        doc_id = self.limits.find_id("name", "bulk_upsert")
+        if doc_id is None:
+            self.limits.insert({**doc, "accepted_calls": 1})
+        else:
+            self.limits.replace(doc_id, {**doc, "accepted_calls": self.limits.peek(doc_id)["accepted_calls"] + 1})
+
+    # -- BulkUpsert --------------------------------------------------------------------------
+    def bulk_upsert(self, body: dict, started: float | None = None, *, limited: bool = True) -> dict:
+        """Insert or update up to 1000 contacts; the ``data`` of the answer.
+
+        Everything is checked before anything is written. An invalid record rejects the
+        whole call (400, code 11) when ``throwExceptionIfInvalidRecord`` is true; otherwise
+        valid records are stored and the rest listed in ``errors``. ``limited`` calls (HTTP)
+        move the once-a-minute window when accepted; fixture loading does not.
+        """
+        call = self._parse_call(body)
+        warnings: list[dict] = []
+        errors: list[dict] = []
+        records = self._check_records(call, errors, warnings)
+        with self.store.transaction():
+            now = self.engine.clock.time() if started is None else started
+            records = self._check_keys(call, records, errors)
+            errors.sort(key=lambda p: p["index"])
+            warnings.sort(key=lambda p: p["index"])
+            if errors and call.throw:
+                raise _rejected(VALIDATION_FAILED, errors, warnings)
+            inserted, updated = self._write(call, records, iso(_dt(now)))
+            if limited:
+                self._move_window(now)
+        return {"inserted": inserted, "updated": updated, "errors": errors, "warnings": warnings}
+
+    def _parse_call(self, body: dict) -> Call:
+        """The call's own shape (code 1 on any problem, all of them listed)."""
+        for key in body:
+            if key not in schemas.BULK.fields:
+                note(key, body[key], None, "unknown top-level key ignored")
+        try:
+            data = schemas.BULK.load(body)
+            problems = []
+        except ValidationError as exc:
+            data = exc.valid_data or {}
+            problems = [_problem(None, None, field, f"{field}: {rule}") for field, rule in schemas.problems(exc)]
+        for flag, default in (("insertIfNotExists", False), ("throwExceptionIfInvalidRecord", True)):
+            if flag in body and body[flag] is None:
+                note(flag, None, default, "null read as the default")
+                data[flag] = default
+        columns: list[str] = []
+        for name in data.get("columns") or []:
+            if name in columns:
+                note("columns", name, None, "duplicate column listed once")
+                continue
+            columns.append(name)
+            col = self.columns.get(name)
+            if name == NEW_KEY:
+                continue
+            if col is None:
+                problems.append(_problem(None, None, "columns", f"columns: {name!r} is not a column of master_contact "
+                                         f"(known: {', '.join(self.column_names)})"))
+            elif not col.import_enabled:
+                problems.append(_problem(None, None, "columns",
+                                         f"columns: {name!r} is not import-enabled for this account"))
+        if "columns" in data and "contact_key" not in columns:
+            problems.append(_problem(None, None, "columns", "columns: must include 'contact_key'"))
+        insert = data.get("insertIfNotExists", False)
+        if NEW_KEY in columns and insert:
+            problems.append(_problem(None, None, NEW_KEY, f"{NEW_KEY} cannot be used with insertIfNotExists: true"))
+        if problems:
+            raise _rejected(FIELD_ERROR, problems)
+        return Call(columns, data["contactDatas"], insert, data.get("throwExceptionIfInvalidRecord", True))
+
+    def _check_records(self, call: Call, errors: list, warnings: list) -> list[Record]:
+        """Value checks of every record (no store access); the later of two same keys wins."""
+        listed = set(call.columns)
+        checked: list[Record] = []
+        last_of: dict[str, int] = {}
+        for index, raw in enumerate(call.records):
+            if not isinstance(raw, dict):
+                errors.append(_problem(index, None, None, f"record must be an object, got {_kind(raw)}"))
+                continue
+            key = raw.get("contact_key")
+            try:
+                key = self._value(index, "contact_key", key, warnings, key)
+            except Invalid as exc:
+                bad = key if isinstance(key, str) else None
+                errors.append(_problem(index, bad, "contact_key", f"contact_key {exc}"))
+                key = None
+            record_errors = []
+            values: dict = {}
+            new_key = None
+            for name, value in raw.items():
+                if name == "contact_key":
+                    continue
+                if name not in listed:
+                    warnings.append(_problem(index, key, name, f"{name!r} is not in 'columns': ignored"))
+                    note(f"contactDatas[{index}].{name}", value, None, "key not in 'columns': ignored")
+                    continue
+                try:
+                    if name == NEW_KEY:
+                        new_key = None if value is None else self._value(index, NEW_KEY, value, warnings, key)
+                    else:
+                        values[name] = self._value(index, name, value, warnings, key)
+                except Invalid as exc:
+                    record_errors.append(_problem(index, key, name, f"{name} {exc}"))
+            if key is None:
+                errors.extend(record_errors)
+                continue
+            if record_errors:
+                errors.extend(record_errors)
+            checked.append(Record(index, key, values, new_key if new_key != key else None))
+            last_of[key] = index
+        # duplicate keys: the later record wins, the earlier ones are dropped with a warning
+        survivors = []
+        failed = {p["index"] for p in errors}
+        for record in checked:
+            winner = last_of[record.key]
+            if winner != record.index:
+                warnings.append(_problem(record.index, record.key, "contact_key",
+                                         f"duplicate contact_key {record.key!r} in this call: record {winner} wins"))
+                note(f"contactDatas[{record.index}]", record.key, None,
+                     f"duplicate contact_key in the call: record {winner} wins")
+                errors[:] = [p for p in errors if p["index"] != record.index]
+            elif record.index not in failed:
+                survivors.append(record)
+        return survivors
+
+    def _value(self, index: int, name: str, value: Any, warnings: list, key: Any) -> Any:
+        """A value checked against its column (new_contact_key as contact_key); notes fix-ups."""
+        col = self.columns["contact_key"] if name == NEW_KEY else self.columns[name]
+        if value is None:
+            if not col.nullable:
+                raise Invalid("is required (null or missing)")
+            return None
+        used = CHECKS[col.type](col, value)
+        if used == "" and not col.nullable:
+            raise Invalid("must not be empty")
+        if used != value and isinstance(value, str):
+            warnings.append(_problem(index, key, name, "value trimmed of surrounding whitespace"))
+            note(f"contactDatas[{index}].{name}", value, used, "surrounding whitespace trimmed")
+        if col.lower and isinstance(used, str) and used != used.lower():
+            note(f"contactDatas[{index}].{name}", used, used.lower(), "lower-cased")
+            used = used.lower()
+        return used
+
+    def _check_keys(self, call: Call, records: list[Record], errors: list) -> list[Record]:
+        """Existence rules (under the store lock): unknown keys, rename targets."""
+        ok = []
+        call_keys = {r.key for r in records}
+        targets: dict[str, int] = {}
+        for record in records:
+            exists = self.contacts.find_id("contact_key", record.key) is not None
+            if not exists and not call.insert:
+                errors.append(_problem(record.index, record.key, "contact_key",
+                                       f"contact_key {record.key!r} does not exist and insertIfNotExists is false"))
+                continue
+            new_key = record.new_key
+            if new_key is not None:
+                if self.contacts.find_id("contact_key", new_key) is not None:
+                    errors.append(_problem(record.index, record.key, NEW_KEY,
+                                           f"{NEW_KEY} {new_key!r} already exists"))
+                    continue
+                if new_key in call_keys or new_key in targets:
+                    other = targets.get(new_key)
+                    errors.append(_problem(record.index, record.key, NEW_KEY,
+                                           f"{NEW_KEY} {new_key!r} is already used in this call"
+                                           + (f" by record {other}" if other is not None else "")))
+                    continue
+                targets[new_key] = record.index
+            ok.append(record)
+        return ok
+
+    def _write(self, call: Call, records: list[Record], now: str) -> tuple[list[str], list[str]]:
+        """Every accepted record in one ``write_many``; returns (inserted, updated) keys."""
+        inserts: list[dict] = []
+        replaces: dict[int, dict] = {}
+        inserted: list[str] = []
+        updated: list[str] = []
+        blank = dict.fromkeys(self.column_names)
+        for record in records:
+            doc_id = self.contacts.find_id("contact_key", record.key)
+            values = record.values
+            if doc_id is None:
+                doc = {**blank, "contact_status": "A", **values, "contact_key": record.key}
+                self._auto_status(record, None, doc)
+                doc["created_at"] = doc["updated_at"] = now
+                inserts.append(doc)
+                inserted.append(record.key)
+            else:
+                current = self.contacts.peek(doc_id)
+                doc = {**current, **values}
+                self._auto_status(record, current, doc)
+                if record.new_key is not None:
+                    note(f"contactDatas[{record.index}].contact_key", record.key, record.new_key,
+                         "renamed by new_contact_key")
+                    doc["contact_key"] = record.new_key
+                doc["updated_at"] = now
+                replaces[doc_id] = doc
+                updated.append(doc["contact_key"])
+        if inserts or replaces:
+            self.contacts.write_many(inserts, replaces)
+        return inserted, updated
+
+    @staticmethod
+    def _auto_status(record: Record, current: dict | None, doc: dict) -> None:
+        """A new email (gsm) value sets email_status (gsm_status) to A, unless the record sets it."""
+        for column, status in STATUS_OF.items():
+            value = record.values.get(column)
+            if value is None or status in record.values:
+                continue
+            if current is not None and current.get(column) == value:
+                continue
+            if doc.get(status) != "A":
+                note(f"contactDatas[{record.index}].{status}", doc.get(status), "A", f"{column} changed: status set to A")
+            doc[status] = "A"
+
+    # -- reading one contact -----------------------------------------------------------------
+    def get_contact(self, key: str, fields: str | None) -> dict:
+        """The asked columns of one contact (all columns when ``contactFields`` is absent)."""
+        wanted = self.column_names
+        if fields is not None and fields.strip():
+            wanted = tuple(f.strip() for f in fields.split(",") if f.strip()) or self.column_names
+            unknown = [f for f in wanted if f not in self.columns]
+            if unknown:
+                raise DengageError(FIELD_ERROR, f"contactFields: unknown column(s) {', '.join(map(repr, unknown))}; "
+                                   f"known: {', '.join(self.column_names)}", 400, data=None)
+        doc_id = self.contacts.find_id("contact_key", key)
+        if doc_id is None:
+            raise DengageError(FIELD_ERROR, f"contact_key {key!r} not found", 404, data=None)
+        doc = self.contacts.peek(doc_id)
+        return {name: doc.get(name) for name in wanted}
+
+
+def _dt(epoch: float):
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(epoch, tz=UTC)
+
+
+def _number_setting(account, name: str, minimum: float) -> float:
+    value = account.setting(name)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
+        raise FixtureError(f"fixture: dengage account {account.name!r}: settings.{name} must be a number "
+                           f">= {minimum}, got {value!r}")
+    return value
+
+
+def find_account(engine, userkey: str, password: str):
+    """The backend whose credentials match, or None."""
+    for name in engine.accounts.get(VENDOR, {}):
+        backend = engine.backend(VENDOR, name)
+        if backend.check_password(userkey, password):
+            return backend
+    return None
+
+
+def backend_for_token(engine, token: str):
+    """The backend a live token belongs to; None when unknown or expired."""
+    for name in engine.accounts.get(VENDOR, {}):
+        backend = engine.backend(VENDOR, name)
+        valid = backend.token_valid(token)
+        if valid is not None:
+            return backend if valid else None
+    return None
+
+
+# -- fixtures and fake data ---------------------------------------------------------------
+
+def fake_contact(fake) -> dict:
+    """One valid BulkUpsert record with the standard columns both public callers send."""
+    return {
+        "contact_key": fake.unique.numerify("CK-########"),
+        "name": fake.first_name(),
+        "surname": fake.last_name(),
+        "email": fake.unique.email(),
+        "email_permission": fake.boolean(),
+        "gsm": fake.numerify("+90 5## ### ## ##"),
+        "gsm_permission": fake.boolean(),
+        "gender": fake.random_element(("F", "M")),
+        "birth_date": fake.date_of_birth(minimum_age=18, maximum_age=80).isoformat(),
+        "city": fake.city()[:100],
+        "country": fake.country()[:100],
+    }
+
+
+def fake_bulk(fake, n: int | None = None, **options) -> dict:
+    """A valid BulkUpsert body the way the public callers build it (columns = keys of record 0)."""
+    records = [fake_contact(fake) for _ in range(n or 3)]
+    return {"columns": list(records[0]), "contactDatas": records, "insertIfNotExists": True,
+            "throwExceptionIfInvalidRecord": False, **options}
+
+
+def load_account(backend: Backend, payloads: list[dict]) -> None:
+    """Store the fixture's generated contacts (the bulk path, without the call limit)."""
+    for start in range(0, len(payloads), schemas.MAX_RECORDS):
+        chunk = payloads[start:start + schemas.MAX_RECORDS]
+        backend.bulk_upsert({"columns": list(chunk[0]), "contactDatas": chunk, "insertIfNotExists": True,
+                             "throwExceptionIfInvalidRecord": True}, limited=False)
+
+
+def describe_credentials(account) -> str:
+    creds = account.credentials
+    return (f"POST /rest/login {{\"userkey\": \"{creds.get('userkey')}\", \"password\": \"{creds.get('password')}\"}}"
+            ", then Authorization: Bearer <access_token>")
