@@ -24,7 +24,6 @@ def build_openapi(app, server_url: str | None = None) -> dict:
                    plugins=[MarshmallowPlugin()],
                    info={"description": "Emulated vendor contact APIs; each vendor under /<vendor>."},
                    servers=[{"url": server_url}] if server_url else [])
-    schema_names: dict[int, str] = {}
     for name, vendor in engine.vendors.items():
         for scheme_name, scheme in vendor.security_schemes.items():
             spec.components.security_scheme(f"{name}_{scheme_name}", dict(scheme))
@@ -43,14 +42,14 @@ def build_openapi(app, server_url: str | None = None) -> dict:
             view = app.view_functions.get(rule.endpoint)
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
                 meta = dict(vendor.openapi.get(f"{method} {route}", {}))
-                op = _operation(vendor, method, route, rule, view, meta, security, error_ref, spec, schema_names)
+                op = _operation(vendor, method, route, rule, view, meta, security, error_ref)
                 by_path.setdefault(path, {})[method.lower()] = op
         for path, operations in sorted(by_path.items()):
             spec.path(path=path, operations=operations)
     return spec.to_dict()
 
 
-def _operation(vendor, method, route, rule, view, meta, security, error_ref, spec, schema_names) -> dict:
+def _operation(vendor, method, route, rule, view, meta, security, error_ref) -> dict:
     doc = (view.__doc__ or "").strip().splitlines() if view is not None else []
     status = str(meta.get("status", 200))
     op: dict = {
@@ -71,21 +70,13 @@ def _operation(vendor, method, route, rule, view, meta, security, error_ref, spe
     schema = meta.get("schema")
     if schema is not None:
         op["requestBody"] = {"required": True,
-                             "content": {"application/json": {"schema": _schema_ref(spec, schema, schema_names)}}}
+                             "content": {"application/json": {"schema": _schema_class(schema)}}}
     query = meta.get("query")
     if query is not None:
-        op["parameters"].append({"in": "query", "schema": _schema_ref(spec, query, schema_names)})
+        op["parameters"].append({"in": "query", "schema": _schema_class(query)})
     return op
 
 
-def _schema_ref(spec, schema, names: dict) -> object:
-    cls = schema if isinstance(schema, type) else type(schema)
-    key = id(cls)
-    if key not in names:
-        name = cls.__name__.removesuffix("Schema") or cls.__name__
-        base, n = name, 2
-        while name in names.values():
-            name, n = f"{base}{n}", n + 1
-        names[key] = name
-        spec.components.schema(name, schema=cls)
-    return names[key]
+def _schema_class(schema) -> type:
+    """The schema class; apispec's marshmallow plugin registers and names it once."""
+    return schema if isinstance(schema, type) else type(schema)

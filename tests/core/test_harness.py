@@ -214,3 +214,27 @@ def test_openapi_document_is_valid_and_lists_every_vendor_route(sample):
     get_one = doc["paths"]["/sample/contacts/{contact_id}"]["get"]
     assert get_one["parameters"][0]["schema"] == {"type": "integer"}
     assert "4XX" in get_one["responses"]
+
+
+def test_openapi_takes_body_and_query_schemas_named_like_marshmallow_classes(make_app):
+    import dataclasses
+
+    from marshmallow import Schema, fields
+    from openapi_spec_validator import validate
+
+    class ContactQuerySchema(Schema):
+        email = fields.String()
+
+    class ContactSchema(Schema):
+        email = fields.String(required=True)
+
+    spec = dataclasses.replace(SAMPLE, openapi={"GET /echo": {"query": ContactQuerySchema},
+                                                "POST /contacts": {"schema": ContactSchema, "status": 201},
+                                                "POST /jobs": {"schema": ContactSchema()}})
+    resp = make_app(vendors=[spec], fixture=sample_fixture(0)).test_client().get("/_emulator/openapi.json")
+    assert resp.status_code == 200
+    validate(resp.json)
+    assert resp.json["paths"]["/sample/echo"]["get"]["parameters"] == [
+        {"in": "query", "name": "email", "schema": {"type": "string"}, "required": False}]
+    body = resp.json["paths"]["/sample/contacts"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/Contact"}
