@@ -3,8 +3,20 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import (API, AUTH, LEGACY, account_state, assert_error, by_email, contact, email, events,
-                       last_notes, sms, stored)
+from .conftest import (
+    API,
+    AUTH,
+    LEGACY,
+    account_state,
+    assert_error,
+    by_email,
+    contact,
+    email,
+    events,
+    last_notes,
+    sms,
+    stored,
+)
 
 
 def add(client, body, auth=AUTH) -> int:
