@@ -65,6 +65,9 @@ DEDUPE_KEYS = {
     "webpush": (("webpush", "webpush"),),
 }
 INDEX_OF_CHANNEL = {"email": "email", "sms": "sms", "mobilepush": "push", "webpush": "webpush"}
+# index a bulk record was matched on -> the field left as it is (custom fields: by id)
+MATCHED_FIELD = {"ext": ("externalCustomerId",), "email": ("email",), "sms": ("sms",), "push": ("mobilepush",),
+                 "webpush": ("webpush",)}
 EVENT_KEY_FORBIDDEN = set("<;’\\/|\"`'^?!,>")
 CSV_COLUMNS = {"email": ("channel", "email"), "sms": ("channel", "sms"), "mobilepush": ("channel", "mobilepush"),
                "webpush": ("channel", "webpush"), "viber": ("channel", "viber"),
@@ -1066,8 +1069,8 @@ class _Import:
                                                 "and restoreDeleted is false"))
                     return
                 doc["deleted"] = False
-            skip = {"ext": ("externalCustomerId",), "email": ("email",), "sms": ("sms",), "push": ("mobilepush",),
-                    "webpush": ("webpush",), "field": (("field", matched[1][0]),)}.get(matched[0], ())
+            index, key = matched
+            skip = (("field", key[0]),) if index == "field" else MATCHED_FIELD.get(index, ())
             apply_incoming(doc, incoming, standard=self.standard, custom=self.custom, skip=skip)
             doc["updated"] = self.now
         self.b._join(doc, self.join)
@@ -1080,7 +1083,9 @@ class _Import:
     def commit(self) -> tuple[list, list]:
         inserts = [self.docs[i] for i in self.new_ids]
         replaces = {i: doc for i, doc in self.docs.items() if i >= 0}
-        self.b.contacts.write_many(inserts, replaces)
+        # updates first: one may free an externalCustomerId that a new contact of this import takes
+        self.b.contacts.write_many(replaces=replaces)
+        self.b.contacts.write_many(inserts)
         if self.events:
             self.b.events.write_many(self.events)
         return self.mapping, self.failed
@@ -1096,6 +1101,11 @@ def import_job(engine, job) -> None:
             mapping, failed = backend.run_import(payload["records"], payload["options"])
         except (DuplicateKey, EsputnikError) as exc:
             backend.finish_session(payload["session"], error=f"import failed: {exc}", notes=notes)
+            return
+        except Exception as exc:  # noqa: BLE001 - a failed import is a failed session, never a 500
+            log.exception("esputnik import session %s failed", payload["session"])
+            backend.finish_session(payload["session"], error=f"import failed: {type(exc).__name__}: {exc}",
+                                   notes=notes)
             return
     backend.finish_session(payload["session"], mapping=mapping, failed=failed, notes=notes)
 
