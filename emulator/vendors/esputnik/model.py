@@ -1231,8 +1231,7 @@ def fake_contact(fake) -> dict:
     return {"firstName": _fake_name(fake.first_name), "lastName": _fake_name(fake.last_name),
             "channels": [{"type": "email", "value": fake.unique.email()},
                          {"type": "sms", "value": "380" + fake.numerify("#########")}],
-            "address": {"region": fake.state(), "town": fake.city(), "address": fake.street_address(),
-                        "postcode": fake.postcode()}}
+            "address": {"town": fake.city(), "address": fake.street_address(), "postcode": fake.postcode()}}
 
 
 def _fake_name(make) -> str:

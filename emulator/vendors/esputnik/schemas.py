@@ -57,8 +57,6 @@ class EsputnikSubscribeSchema(Schema):
 class _EsputnikImportOptions(Schema):
     dedupeOn = f.String(validate=validate.OneOf(DEDUPE_ON), load_default="email")
     fieldId = f.Integer(metadata={"description": "the custom field matched when dedupeOn is fieldId"})
-    contactFields = f.List(f.String(), metadata={"description": "standard fields written on update"})
-    customFieldsIDs = f.List(f.Integer(), metadata={"description": "custom fields written on update"})
     groupNames = f.List(f.String())
     groupNamesExclude = f.List(f.String())
     restoreDeleted = f.Boolean(load_default=False)
@@ -66,6 +64,8 @@ class _EsputnikImportOptions(Schema):
 
 
 class EsputnikContactsSchema(_EsputnikImportOptions):
+    contactFields = f.List(f.String(), metadata={"description": "standard fields written on update"})
+    customFieldsIDs = f.List(f.Integer(), metadata={"description": "custom fields written on update"})
     contacts = f.List(f.Nested(EsputnikContactSchema), required=True,
                            validate=validate.Length(min=1, max=MAX_BULK))
 
