@@ -943,12 +943,25 @@ class Backend:
     def _normalize_many(self, contacts: list, options: dict) -> tuple[list, list]:
         """(index, raw, incoming) per contact that can be imported, and the failures found now."""
         records, failed = [], []
-        allow_id = options["dedupeOn"] == "id"
+        dedupe = options["dedupeOn"]
+        allow_id = dedupe == "id"
+        first_seen: dict[tuple, int] = {}
         for i, raw in enumerate(contacts):
             try:
-                records.append([i, raw, normalize_contact(raw, f"contacts[{i}]", self.catalog, allow_id=allow_id)])
+                incoming = normalize_contact(raw, f"contacts[{i}]", self.catalog, allow_id=allow_id)
             except Invalid as exc:
                 failed.append(_failure(i, raw, exc.code, exc.message))
+                continue
+            records.append([i, raw, incoming])
+            ext = incoming.get("externalCustomerId")
+            keys = [("ext", ext)] if ext is not None else [
+                (index, incoming[key]) for index, key in DEDUPE_KEYS.get(dedupe, ()) if incoming.get(key) is not None]
+            for key in keys:
+                if key in first_seen:
+                    note(f"contacts[{i}]", key[1], f"contacts[{first_seen[key]}]",
+                         "the same contact twice in one request: merged into one, later values win")
+                    break
+                first_seen[key] = i
         return records, failed
 
     def import_status(self, session_id: str) -> dict:
