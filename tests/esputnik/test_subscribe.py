@@ -101,6 +101,17 @@ def test_bad_subscribe_is_400_and_stores_nothing(client, body, status, words):
     assert account_state(client) == before
 
 
+def test_a_refused_subscribe_creates_no_segment_and_uses_no_id(client, engine):
+    client.post(f"{API}/contact", json=contact(email("owner@example.com"), externalCustomerId="crm-1"), auth=AUTH)
+    before = account_state(client)
+    counters = engine.store.snapshot()["_emulator:counters"]
+    resp = client.post(SUBSCRIBE, json={"contact": contact(email("new@example.com"), externalCustomerId="crm-1"),
+                                        "groups": ["Brand new"]}, auth=AUTH)
+    assert_error(resp, 400, "externalCustomerId", "already belongs")
+    assert account_state(client) == before
+    assert engine.store.snapshot()["_emulator:counters"] == counters
+
+
 def test_confirm_helper_flips_the_email_to_confirmed(client):
     contact_id = subscribe(client, {"contact": contact(email("Click@Example.com"))})
     resp = client.post("/_emulator/esputnik/confirm", json={"account": "demo", "email": "click@example.com"})

@@ -606,11 +606,12 @@ class Backend:
         except (TypeError, ValueError):
             raise not_found(f"contact with id={raw!r} not found: ids are integers") from None
 
-    def _check_external_id(self, doc: dict) -> None:
-        ext = doc["externalCustomerId"]
+    def _check_external_id(self, incoming: dict, contact_id: int | None) -> None:
+        """400 when the sent externalCustomerId belongs to another contact (checked before any write)."""
+        ext = incoming.get("externalCustomerId")
         if ext is not None:
             owner = self.contacts.find("ext", ext)
-            if owner is not None and owner["id"] != doc["id"]:
+            if owner is not None and owner["id"] != contact_id:
                 raise EsputnikError(f"externalCustomerId {ext!r} already belongs to contact {owner['id']}")
 
     def _normalize_one(self, raw: Any, where: str = "contact") -> dict:
@@ -732,8 +733,10 @@ class Backend:
         if form is not None and not isinstance(form, str):
             raise EsputnikError(f"formType must be a string, got {type(form).__name__}")
         with self.store.transaction():
-            groups = self._static_segments(names, "groups", create=True)
             doc = self._match_email_or_phone(incoming)
+            self._check_external_id(incoming, doc and doc["id"])
+            self._static_segments(names, "groups", create=False)  # a Dynamic one is refused before any write
+            groups = self._static_segments(names, "groups", create=True)
             now = self.now()
             if doc is None:
                 doc = new_contact(self.ids.number(self.contact_ns), now)
@@ -745,7 +748,6 @@ class Backend:
                 self._restore_if_deleted(doc)
                 doc["updated"] = now
             self._join(doc, groups)
-            self._check_external_id(doc)
             self._save(doc)
             event = ("subscribeUpdateFromApi" if existing else "subscribeFromApi") + (f"-{form}" if form else "")
             params: dict[str, Any] = {"ContactId": doc["id"]}
@@ -763,13 +765,13 @@ class Backend:
         with self.store.transaction():
             now = self.now()
             doc = None if self.setting("legacy_add_contact_duplicates") else self._match_email_or_phone(incoming)
+            self._check_external_id(incoming, doc and doc["id"])
             if doc is None:
                 doc = new_contact(self.ids.number(self.contact_ns), now)
             else:
                 self._restore_if_deleted(doc)
                 doc["updated"] = now
             apply_incoming(doc, incoming)
-            self._check_external_id(doc)
             self._save(doc)
         return {"id": doc["id"]}
 
@@ -779,9 +781,9 @@ class Backend:
         incoming = self._normalize_one(body)
         with self.store.transaction():
             doc = self._live(contact_id)
+            self._check_external_id(incoming, contact_id)
             apply_incoming(doc, incoming)
             doc["updated"] = self.now()
-            self._check_external_id(doc)
             self._save(doc)
         return f"Contact with id='{contact_id}' has been updated"
 
