@@ -54,13 +54,19 @@ def redact_headers(headers) -> dict:
     return out
 
 
+_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^/\s@]+@", re.I)
+
+
 def redact(value: Any) -> Any:
-    """A copy of a JSON value with credential-looking keys masked."""
+    """A copy of a JSON value with credential-looking keys masked, and the password of any
+    ``scheme://user:password@host`` URL in a string (eSputnik's upload link carries one)."""
     if isinstance(value, dict):
         return {k: (REDACTED if isinstance(k, str) and _SECRET_KEY.search(k) and v not in (None, "")
                     else redact(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [redact(v) for v in value]
+    if isinstance(value, str) and "@" in value:
+        return _URL_PASSWORD.sub(rf"\1{REDACTED}@", value)
     return value
 
 

@@ -1,0 +1,92 @@
+"""eSputnik rows: single add against the minimal Flask app (1 and 8 client threads), and the
+per-contact cost of a 3000-contact bulk import into an empty store and into a 100k store."""
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+from emulator.vendors.esputnik import VENDOR, model
+
+AUTH = ("demo", "esputnik-demo-key")
+ROOT = Path(__file__).resolve().parent.parent
+BULK = 3000
+LIMITS_OFF = {"duplicate_window_s": 0, "max_requests_per_second": 0}
+
+
+def _fixture() -> dict:
+    """The shipped empty fixture, eSputnik block only, with the per-account limits turned off."""
+    block = json.loads((ROOT / "fixtures" / "empty.json").read_text())["vendors"]["esputnik"]
+    block["accounts"]["demo"]["settings"].update(LIMITS_OFF)
+    return {"vendors": {"esputnik": block}}
+
+
+def _stored_contacts(backend, count: int) -> None:
+    """``count`` contacts written straight into the collection, shaped as the model stores them."""
+    customers = backend.groups.find("name", "Customers")
+    group = [{"id": customers["id"], "name": "Customers", "type": "Static"}]
+    docs = []
+    for n in range(count):
+        doc = model.new_contact(50_000_000 + n, "2026-01-01T00:00:00.000Z")
+        doc["firstName"] = "Ann"
+        doc["channels"] = [{"type": "email", "value": f"stored{n}@example.com", "confirmed": True},
+                           {"type": "sms", "value": f"3805{n:08d}"}]
+        doc["groups"] = [dict(g) for g in group]
+        docs.append(doc)
+    backend.contacts.write_many(docs)
+
+
+def rows(ctx) -> list[dict]:
+    out = []
+    # -- single add, live server, against the minimal Flask app ---------------------------
+    app = ctx.make_app(vendors=[VENDOR], fixture=_fixture())
+    counter = itertools.count()
+    with ctx.live(app) as server:
+        url = f"{server.url}/esputnik/api/v1/contact"
+
+        def add_one():
+            n = next(counter)
+            body = {"firstName": "Ann", "lastName": "Lee",
+                    "channels": [{"type": "email", "value": f"ann{n}@example.com"}]}
+            resp = ctx.session().post(url, json=body, auth=AUTH)
+            assert resp.status_code == 200, resp.text
+
+        for threads in (1, 8):
+            # measured before and after the reference, so a drift of the machine's speed weighs on both
+            before = ctx.rate(add_one, threads=threads)
+            reference = ctx.reference_rate(threads)
+            ours = (before + ctx.rate(add_one, threads=threads)) / 2
+            ratio = ours / reference
+            out.append(ctx.row(f"esputnik single add, live, {threads} thread(s)", ours, "req/s"))
+            out.append(ctx.row(f"esputnik single add, {threads} thread(s) / minimal Flask app (same run)", ratio, "×",
+                               "≥ 0.9", ratio >= 0.9))
+
+    # -- bulk: per-contact cost into an empty store and into a 100k store ------------------
+    big = 20_000 if ctx.quick else 100_000
+
+    def make(stored: int):
+        bulk_app = ctx.make_app(vendors=[VENDOR], fixture=_fixture())
+        backend = ctx.engine(bulk_app).backend("esputnik", "demo")
+        if stored:
+            _stored_contacts(backend, stored)
+        return bulk_app.test_client()
+
+    fresh = itertools.count()
+
+    def bulk(client):
+        body = {"contacts": [{"firstName": "Bob", "channels": [{"type": "email", "value": f"new{next(fresh)}@example.com"},
+                                                               {"type": "sms", "value": "380501112233"}]}
+                             for _ in range(BULK)],
+                "dedupeOn": "email", "groupNames": ["Customers"], "eventKeyForNewContacts": "imported"}
+        resp = client.post("/esputnik/api/v1/contacts", json=body, auth=AUTH)
+        session = resp.get_json()["asyncSessionId"]
+        done = client.get(f"/esputnik/api/v1/importstatus/{session}", auth=AUTH).get_json()  # runs the import
+        assert done["status"] == "FINISHED" and len(done["mapping"]) == BULK, done.get("error")
+
+    empty_cost = ctx.best_time(bulk, setup=lambda: make(0), repeat=3) / BULK
+    big_cost = ctx.best_time(bulk, setup=lambda: make(big), repeat=3) / BULK
+    ratio = big_cost / empty_cost
+    out.append(ctx.row(f"esputnik bulk ({BULK} per call), empty store", empty_cost * 1e6, "µs/contact"))
+    out.append(ctx.row(f"esputnik bulk ({BULK} per call), {big:,} stored", big_cost * 1e6, "µs/contact"))
+    out.append(ctx.row(f"esputnik bulk per-contact cost ratio {big:,} / empty", ratio, "×", "≤ 1.2", ratio <= 1.2))
+    return out

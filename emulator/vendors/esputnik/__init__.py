@@ -1,0 +1,66 @@
+"""eSputnik: subscribe with double opt-in, asynchronous bulk and CSV imports, segments."""
+from __future__ import annotations
+
+from emulator.core.store import Index
+from emulator.core.vendor import VendorSpec
+
+from . import errors, model, routes, schemas
+
+_API = routes.API
+
+VENDOR = VendorSpec(
+    name="esputnik",
+    title="eSputnik",
+    hosts={"esputnik.com": "", "www.esputnik.com": "", "yespo.io": "", "www.yespo.io": ""},
+    blueprint=routes.blueprint,
+    backend=model.Backend,
+    http_error=errors.http_error,
+    collections=("contacts", "groups", "events", "sessions"),
+    indexes={
+        "contacts": {
+            "id": Index(lambda d: d["id"]),
+            "ext": Index(lambda d: d["externalCustomerId"]),
+            # not unique: the vendor itself keeps two contacts with one email in some cases
+            "email": Index(lambda d: model.channel_value(d, "email"), unique=False),
+            "sms": Index(lambda d: model.channel_value(d, "sms"), unique=False),
+            "push": Index(lambda d: model.channel_value(d, "mobilepush"), unique=False),
+            "webpush": Index(lambda d: model.channel_value(d, "webpush"), unique=False),
+            "field": Index(model.field_keys, unique=False),
+            "group": Index(model.group_ids, unique=False),
+        },
+        "groups": {"id": Index(lambda d: d["id"]), "name": Index(lambda d: d["name"])},
+        "sessions": {"session": Index(lambda d: d["asyncSessionId"])},
+    },
+    default_settings={
+        "processing_delay_s": 0,                  # import sessions complete this long after the request
+        "duplicate_window_s": 60,                 # 409 for a byte-identical body within this window; 0: off
+        "max_requests_per_second": 200,           # 429 past this many requests in one second; 0: off
+        "legacy_add_contact_duplicates": False,   # true: POST /contact always creates (the older guide)
+        "groups": [],                             # segments from the start: names or {name, type, id}
+        "fields": [],                             # custom fields: [{"id": 12345, "name": "city"}]
+        "upload_timeout_s": 10,                   # CSV link: connect/read timeout
+        "upload_max_bytes": 10 * 1024 * 1024,     # CSV link: size cap
+    },
+    jobs={"esputnik.import": model.import_job, "esputnik.upload": model.upload_job},
+    admin_blueprint=routes.admin_blueprint,
+    fake_contact=model.fake_contact,
+    fake_payloads={"default": model.fake_bulk, "bulk": model.fake_bulk, "contacts": model.fake_bulk,
+                   "subscribe": model.fake_subscribe, "contact": model.fake_add},
+    load_account=model.load_account,
+    describe_credentials=model.describe_credentials,
+    base_path=_API,
+    openapi={
+        f"POST {_API}/contact/subscribe": {"schema": schemas.EsputnikSubscribeSchema},
+        f"POST {_API}/contacts": {"schema": schemas.EsputnikContactsSchema},
+        f"GET {_API}/contacts": {"query": schemas.EsputnikSearchQuery},
+        f"POST {_API}/contact": {"schema": schemas.EsputnikAddContactSchema},
+        f"DELETE {_API}/contact": {"query": schemas.EsputnikDeleteQuery},
+        f"PUT {_API}/contact/<contact_id>": {"schema": schemas.EsputnikAddContactSchema},
+        f"POST {_API}/contacts/upload": {"schema": schemas.EsputnikUploadSchema},
+        f"POST {_API}/group/<group_id>/contacts/attach": {"schema": schemas.EsputnikSegmentContactsSchema},
+        f"POST {_API}/group/<group_id>/contacts/detach": {"schema": schemas.EsputnikSegmentContactsSchema},
+    },
+    security_schemes={"basic": {"type": "http", "scheme": "basic",
+                                "description": "any user name; the password is the account's API key"}},
+    error_schema=schemas.ERROR_SCHEMA,
+)

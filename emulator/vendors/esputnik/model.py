@@ -1,0 +1,1279 @@
+"""eSputnik's contact rules as plain Python (no Flask): one :class:`Backend` per account.
+
+Contacts are stored in the vendor's own shape (``channels`` list, ``address``, ``fields``,
+``groups``) plus ``deleted``, ``created`` and ``updated``. Look-ups go through indexes:
+
+* ``id`` and ``ext`` (externalCustomerId) are unique;
+* ``email``, ``sms``, ``push``, ``webpush`` and ``field`` are not: the vendor itself ends up
+  with two contacts sharing an email (its older add-contact method always created, and a
+  bulk import deduplicating on ``sms`` creates a contact whose email another one has).
+  Every read-modify-write runs inside ``engine.store.transaction()``, so concurrent
+  identical requests still resolve to one contact.
+
+Request bodies are checked and normalised at request time (journal notes belong to the
+request); asynchronous imports then only match and write, in one ``write_many``.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import logging
+import re
+import threading
+import unicodedata
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from emulator.core.clock import iso
+from emulator.core.errors import EmulatorError
+from emulator.core.journal import collect_notes, note
+from emulator.core.store import DuplicateKey
+
+from .errors import EsputnikError, not_found
+from .schemas import DEDUPE_ON, MAX_BULK, MAX_ROWS, MAX_SEGMENT_IDS
+
+VENDOR = "esputnik"
+log = logging.getLogger("emulator.esputnik")
+
+# Channel type as sent -> as stored (the vendor spells web push both ways).
+CHANNEL_TYPES = {"email": "email", "sms": "sms", "mobilepush": "mobilepush", "webpush": "webpush",
+                 "webPush": "webpush", "viber": "viber", "telegram": "telegram"}
+CHANNELS = ("email", "sms", "mobilepush", "webpush", "viber", "telegram")
+TEXT_FIELDS = ("firstName", "lastName", "externalCustomerId", "languageCode", "timeZone")
+# Standard fields a bulk ``contactFields`` may name, in the order they are written.
+STANDARD_FIELDS = ("firstName", "lastName") + CHANNELS + ("address", "externalCustomerId", "languageCode",
+                                                            "timeZone")
+CONTACT_KEYS = frozenset(("id", "firstName", "lastName", "channels", "address", "fields", "groups",
+                          "externalCustomerId", "languageCode", "timeZone"))
+ADDRESS_KEYS = ("region", "town", "address", "postcode")
+# The address spelling of one reference example -> the client-proven form that is stored.
+ADDRESS_ALIASES = {"city": "town", "postalCode": "postcode", "addressLine": "address"}
+BULK_KEYS = frozenset(("contacts", "dedupeOn", "fieldId", "contactFields", "customFieldsIDs", "groupNames",
+                       "groupNamesExclude", "restoreDeleted", "eventKeyForNewContacts"))
+UPLOAD_KEYS = (BULK_KEYS - {"contacts", "contactFields", "customFieldsIDs"}) | {"link"}
+SUBSCRIBE_KEYS = frozenset(("contact", "groups", "formType"))
+# dedupeOn -> the (index, incoming key) pairs tried in order.
+DEDUPE_KEYS = {
+    "email": (("email", "email"),),
+    "sms": (("sms", "sms"),),
+    "email_or_sms": (("sms", "sms"), ("email", "email")),  # phone first, then email
+    "id": (("id", "id"),),
+    "externalCustomerId": (("ext", "externalCustomerId"),),
+    "push": (("push", "mobilepush"),),
+    "webpush": (("webpush", "webpush"),),
+}
+INDEX_OF_CHANNEL = {"email": "email", "sms": "sms", "mobilepush": "push", "webpush": "webpush"}
+# index a bulk record was matched on -> the field left as it is (custom fields: by id)
+MATCHED_FIELD = {"ext": ("externalCustomerId",), "email": ("email",), "sms": ("sms",), "push": ("mobilepush",),
+                 "webpush": ("webpush",)}
+EVENT_KEY_FORBIDDEN = set("<;’\\/|\"`'^?!,>")
+CSV_COLUMNS = {"email": ("channel", "email"), "sms": ("channel", "sms"), "mobilepush": ("channel", "mobilepush"),
+               "webpush": ("channel", "webpush"), "viber": ("channel", "viber"),
+               "telegram": ("channel", "telegram"), "firstName": ("text", "firstName"),
+               "lastName": ("text", "lastName"), "externalCustomerId": ("text", "externalCustomerId"),
+               "languageCode": ("text", "languageCode"), "timeZone": ("text", "timeZone"),
+               "town": ("address", "town"), "region": ("address", "region"), "address": ("address", "address"),
+               "postcode": ("address", "postcode")}
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
+_PHONE_CHARS = re.compile(r"\+?[\d\s().\-]+")
+_NON_DIGITS = re.compile(r"\D")
+_APOSTROPHES = "'’-"
+
+
+class Invalid(Exception):
+    """One contact (or one request) breaks a rule: a 400 for single calls, a failedContacts entry in bulk."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+# -- field rules --------------------------------------------------------------------------
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def as_int(value: Any, field: str) -> int:
+    """An integer id; a string of digits is cast (with a note)."""
+    if _is_int(value):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        note(field, value, int(value), "cast to integer")
+        return int(value)
+    raise Invalid("INVALID_VALUE", f"{field} must be an integer, got {value!r}")
+
+
+def as_text(value: Any, field: str) -> str | None:
+    """A string field: numbers are cast, surrounding spaces trimmed, empty means absent."""
+    if value is None:
+        return None
+    if _is_int(value) or isinstance(value, float):
+        note(field, value, str(value), "cast to string")
+        value = str(value)
+    if not isinstance(value, str):
+        raise Invalid("INVALID_VALUE", f"{field} must be a string, got {type(value).__name__}")
+    text = value.strip()
+    if text != value:
+        note(field, value, text, "surrounding spaces trimmed")
+    if not text:
+        return None
+    return text
+
+
+def check_name(value: Any, field: str) -> str | None:
+    """≤ 40 characters; letters of any alphabet, up to 3 digits, ``'`` and ``-`` inside words."""
+    text = as_text(value, field)
+    if text is None:
+        return None
+    if len(text) > 40:
+        raise Invalid("INVALID_NAME", f"{field} must be at most 40 characters, got {len(text)}")
+    letters = digits = 0
+    previous = " "
+    for ch in text:
+        if ch.isalpha() or unicodedata.category(ch)[0] == "M":
+            letters += 1
+        elif ch.isdigit():
+            digits += 1
+        elif ch in _APOSTROPHES:
+            if previous == " " or previous in _APOSTROPHES:
+                raise Invalid("INVALID_NAME", f"{field}: {ch!r} is allowed only inside a word, got {text!r}")
+        elif ch != " ":
+            raise Invalid("INVALID_NAME", f"{field} may hold letters, up to 3 digits, spaces, ' and -; "
+                                          f"{ch!r} is not allowed in {text!r}")
+        elif previous in _APOSTROPHES:
+            raise Invalid("INVALID_NAME", f"{field}: {previous!r} is allowed only inside a word, got {text!r}")
+        previous = ch
+    if previous in _APOSTROPHES:
+        raise Invalid("INVALID_NAME", f"{field}: {previous!r} is allowed only inside a word, got {text!r}")
+    if not letters:
+        raise Invalid("INVALID_NAME", f"{field} must contain letters: a name of only digits or symbols is "
+                                      f"refused, got {text!r}")
+    if digits > 3:
+        raise Invalid("INVALID_NAME", f"{field} may hold at most 3 digits, got {text!r}")
+    return text
+
+
+def check_email(value: str, field: str) -> str:
+    email = value.lower()
+    if email != value:
+        note(field, value, email, "email lower-cased")
+    if len(email) > 254 or not _EMAIL.fullmatch(email):
+        raise Invalid("INVALID_EMAIL", f"{field} is not a valid email address: {value!r}")
+    return email
+
+
+def check_phone(value: str, field: str) -> str:
+    if not _PHONE_CHARS.fullmatch(value):
+        raise Invalid("INVALID_PHONE", f"{field} must be a phone number (digits, optionally +, spaces, "
+                                       f"dots, dashes, brackets), got {value!r}")
+    digits = _NON_DIGITS.sub("", value)
+    if not 5 <= len(digits) <= 15:
+        raise Invalid("INVALID_PHONE", f"{field} must have 5 to 15 digits, got {len(digits)} in {value!r}")
+    if digits != value:
+        note(field, value, digits, "phone number kept as its digits only")
+    return digits
+
+
+class FieldCatalog:
+    """The custom fields declared for an account: ``[{"id": 12345, "name": "city"}]``."""
+
+    def __init__(self, declared: Any):
+        self.by_id: dict[int, str] = {}
+        self.by_name: dict[str, int] = {}
+        for item in declared or ():
+            fid, name = (item.get("id"), item.get("name")) if isinstance(item, dict) else (item, None)
+            if not _is_int(fid):
+                raise EmulatorError(f"esputnik fixture: custom field ids must be integers, got {fid!r}")
+            self.by_id[fid] = name or str(fid)
+            if name:
+                self.by_name[name] = fid
+
+
+def normalize_contact(raw: Any, where: str, catalog: FieldCatalog, *, allow_id: bool = False) -> dict:
+    """The sent contact as ``{standard field: value, "fields": [[id, value]...]}`` (only sent keys).
+
+    Channels are flattened to their type (``"email": "a@b.c"``); ``None`` means "sent empty".
+    Raises :class:`Invalid` naming the field and the rule.
+    """
+    if not isinstance(raw, dict):
+        raise Invalid("INVALID_CONTACT", f"{where} must be a JSON object, got {type(raw).__name__}")
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in ("firstName", "lastName"):
+            out[key] = check_name(value, f"{where}.{key}")
+        elif key in TEXT_FIELDS:
+            out[key] = as_text(value, f"{where}.{key}")
+        elif key == "channels":
+            _read_channels(value, f"{where}.channels", out)
+        elif key == "address":
+            out["address"] = _read_address(value, f"{where}.address")
+        elif key == "fields":
+            out["fields"] = _read_fields(value, f"{where}.fields", catalog)
+        elif key == "id":
+            if allow_id and value is not None:
+                out["id"] = as_int(value, f"{where}.id")
+            elif value is not None:
+                note(f"{where}.id", value, None, "ignored: contact ids are assigned by the vendor")
+        elif key == "groups":
+            note(f"{where}.groups", value, None, "ignored: a contact's segments are read only here")
+        else:
+            note(f"{where}.{key}", value, None, "unknown contact field ignored")
+    return out
+
+
+def _read_channels(value: Any, where: str, out: dict) -> None:
+    if value is None:
+        return
+    if not isinstance(value, list):
+        raise Invalid("INVALID_CONTACT", f"{where} must be an array of {{type, value}} objects, "
+                                         f"got {type(value).__name__}")
+    seen: set[str] = set()
+    for i, item in enumerate(value):
+        at = f"{where}[{i}]"
+        if not isinstance(item, dict):
+            raise Invalid("INVALID_CONTACT", f"{at} must be a {{type, value}} object, got {type(item).__name__}")
+        sent_type = item.get("type")
+        kind = CHANNEL_TYPES.get(sent_type) if isinstance(sent_type, str) else None
+        if kind is None:
+            raise Invalid("INVALID_CHANNEL", f"{at}.type must be one of {', '.join(CHANNEL_TYPES)}, "
+                                             f"got {sent_type!r}")
+        if kind != sent_type:
+            note(f"{at}.type", sent_type, kind, "channel type spelling normalised")
+        if kind in seen:
+            raise Invalid("INVALID_CHANNEL", f"{where}: one {kind!r} channel per contact, got several")
+        seen.add(kind)
+        for extra in item.keys() - {"type", "value"}:
+            note(f"{at}.{extra}", item[extra], None, "unknown channel key ignored")
+        text = as_text(item.get("value"), f"{at}.value")
+        if text is None:
+            raise Invalid("INVALID_CHANNEL", f"{at}.value is required: a non-empty {kind} value")
+        if kind == "email":
+            text = check_email(text, f"{at}.value")
+        elif kind == "sms":
+            text = check_phone(text, f"{at}.value")
+        out[kind] = text
+
+
+def _read_address(value: Any, where: str) -> dict | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise Invalid("INVALID_ADDRESS", f"{where} must be an object {{region, town, address, postcode}}, "
+                                         f"got {type(value).__name__}")
+    address: dict[str, str | None] = dict.fromkeys(ADDRESS_KEYS)
+    for key, part in value.items():
+        target = ADDRESS_ALIASES.get(key, key)
+        if target not in address:
+            note(f"{where}.{key}", part, None, "ignored: the address has region, town, address and postcode")
+            continue
+        if target != key:
+            note(f"{where}.{key}", key, target, "address key stored in the region/town/address/postcode form")
+        address[target] = as_text(part, f"{where}.{key}")
+    return address
+
+
+def _read_fields(value: Any, where: str, catalog: FieldCatalog) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise Invalid("INVALID_FIELDS", f"{where} must be an array of {{id, value}} objects, "
+                                        f"got {type(value).__name__}")
+    out: dict[int, Any] = {}
+    for i, item in enumerate(value):
+        at = f"{where}[{i}]"
+        if not isinstance(item, dict):
+            raise Invalid("INVALID_FIELDS", f"{at} must be an {{id, value}} object, got {type(item).__name__}")
+        if "id" in item:
+            fid = as_int(item["id"], f"{at}.id")
+        elif isinstance(item.get("name"), str):
+            fid = catalog.by_name.get(item["name"])
+            if fid is None:
+                note(f"{at}.name", item["name"], None, "unknown custom field name ignored")
+                continue
+            note(f"{at}.name", item["name"], fid, "custom field name resolved to its id")
+        else:
+            raise Invalid("INVALID_FIELDS", f"{at} must have an integer id (or a field name)")
+        if fid not in catalog.by_id:
+            note(f"{at}.id", fid, None, "unknown custom field id ignored (not declared for the account)")
+            continue
+        raw_value = item.get("value")
+        if isinstance(raw_value, (dict, list)):
+            raise Invalid("INVALID_FIELDS", f"{at}.value must be a string, number or boolean, "
+                                            f"got {type(raw_value).__name__}")
+        if isinstance(raw_value, bool):
+            note(f"{at}.value", raw_value, str(raw_value).lower(), "cast to string")
+            raw_value = str(raw_value).lower()
+        out[fid] = as_text(raw_value, f"{at}.value")
+    return [[fid, val] for fid, val in out.items()]
+
+
+def mask_link(link: str) -> str:
+    """The link with the password of its user info replaced by ``***``."""
+    parts = urlsplit(link)
+    if parts.password is None:
+        return link
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+
+
+# -- the stored contact -------------------------------------------------------------------
+def channel_value(doc: dict, kind: str) -> str | None:
+    for ch in doc["channels"]:
+        if ch["type"] == kind:
+            return ch["value"]
+    return None
+
+
+def field_keys(doc: dict) -> list:
+    return [(f["id"], f["value"]) for f in doc["fields"] if f["value"] is not None]
+
+
+def group_ids(doc: dict) -> list:
+    return [g["id"] for g in doc["groups"]]
+
+
+def public(doc: dict) -> dict:
+    """A stored contact as the vendor answers it."""
+    return {"id": doc["id"], "firstName": doc["firstName"], "lastName": doc["lastName"],
+            "channels": [dict(ch) for ch in doc["channels"]], "address": doc["address"] and dict(doc["address"]),
+            "fields": [dict(f) for f in doc["fields"]], "groups": [dict(g) for g in doc["groups"]],
+            "externalCustomerId": doc["externalCustomerId"], "languageCode": doc["languageCode"],
+            "timeZone": doc["timeZone"]}
+
+
+def _keys_of(doc: dict) -> set:
+    keys = {("id", doc["id"])}
+    if doc["externalCustomerId"] is not None:
+        keys.add(("ext", doc["externalCustomerId"]))
+    for ch in doc["channels"]:
+        index = INDEX_OF_CHANNEL.get(ch["type"])
+        if index:
+            keys.add((index, ch["value"]))
+    keys.update(("field", k) for k in field_keys(doc))
+    return keys
+
+
+def _set_channel(doc: dict, kind: str, value: str | None, *, confirmed: bool, keep_existing: bool) -> None:
+    channels = doc["channels"]
+    for i, ch in enumerate(channels):
+        if ch["type"] != kind:
+            continue
+        if keep_existing or ch["value"] == value:
+            return  # unchanged: the email keeps its confirmation state
+        if value is None:
+            del channels[i]
+        else:
+            channels[i] = {"type": kind, "value": value, "confirmed": confirmed} if kind == "email" else \
+                {"type": kind, "value": value}
+        return
+    if value is not None:
+        channels.append({"type": kind, "value": value, "confirmed": confirmed} if kind == "email" else
+                        {"type": kind, "value": value})
+
+
+def apply_incoming(doc: dict, incoming: dict, *, confirmed: bool = True, keep_channels: bool = False,
+                   standard: frozenset | None = None, custom: frozenset | None = None,
+                   skip: tuple = ()) -> None:
+    """Write ``incoming`` onto ``doc``.
+
+    ``standard``/``custom``: the fields written (bulk ``contactFields``/``customFieldsIDs``; a
+    listed field not sent is cleared); ``skip``: the field the contact was matched on;
+    ``keep_channels``: existing channels stay as they are (subscribe).
+    """
+    for key in STANDARD_FIELDS:
+        if key in skip or (standard is not None and key not in standard):
+            continue
+        if key in incoming:
+            value = incoming[key]
+        elif standard is not None:
+            value = None
+        else:
+            continue
+        if key in CHANNELS:
+            _set_channel(doc, key, value, confirmed=confirmed, keep_existing=keep_channels)
+        elif key == "address":
+            doc["address"] = dict(value) if value else None
+        else:
+            doc[key] = value
+    sent = incoming.get("fields")
+    if sent is None and custom is None:
+        return
+    values = {f["id"]: f["value"] for f in doc["fields"]}
+    for fid, value in sent or ():
+        if ("field", fid) in skip or (custom is not None and fid not in custom):
+            continue
+        values[fid] = value
+    if custom is not None:
+        sent_ids = {fid for fid, _ in sent or ()}
+        for fid in custom - sent_ids:
+            if ("field", fid) not in skip:
+                values[fid] = None
+    doc["fields"] = [{"id": fid, "value": value} for fid, value in values.items() if value is not None]
+
+
+def new_contact(contact_id: int, now: str) -> dict:
+    return {"id": contact_id, "firstName": None, "lastName": None, "channels": [], "address": None, "fields": [],
+            "groups": [], "externalCustomerId": None, "languageCode": None, "timeZone": None, "deleted": False,
+            "created": now, "updated": now}
+
+
+# -- import options -----------------------------------------------------------------------
+def _names(value: Any, field: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise EsputnikError(f"{field} must be an array of segment names, got {type(value).__name__}")
+    out = []
+    for i, name in enumerate(value):
+        if not isinstance(name, str) or not name.strip():
+            raise EsputnikError(f"{field}[{i}] must be a non-empty segment name, got {name!r}")
+        out.append(name.strip())
+    return out
+
+
+def _bool(value: Any, field: str, default: bool = False) -> bool:
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        cast = value.strip().lower() == "true"
+        note(field, value, cast, "cast to boolean")
+        return cast
+    raise EsputnikError(f"{field} must be true or false, got {value!r}")
+
+
+def read_import_options(body: dict, catalog: FieldCatalog, allowed_keys: frozenset) -> dict:
+    """The options of a bulk import or upload, checked (400 on a broken rule)."""
+    for key in body.keys() - allowed_keys:
+        note(key, body[key], None, "unknown request key ignored")
+    dedupe = body.get("dedupeOn")
+    if dedupe is None:
+        dedupe = "email"
+    if dedupe not in DEDUPE_ON:
+        raise EsputnikError(f"dedupeOn must be one of {', '.join(DEDUPE_ON)}, got {dedupe!r}")
+    options: dict[str, Any] = {"dedupeOn": dedupe, "fieldId": None}
+    if dedupe == "fieldId":
+        if body.get("fieldId") is None:
+            raise EsputnikError("fieldId is required when dedupeOn is fieldId: the id of the custom field "
+                                "to match on")
+        try:
+            options["fieldId"] = as_int(body["fieldId"], "fieldId")
+        except Invalid as exc:
+            raise EsputnikError(exc.message) from None
+    elif body.get("fieldId") is not None:
+        note("fieldId", body["fieldId"], None, "ignored: dedupeOn is not fieldId")
+    options["standard"] = _standard_fields(body.get("contactFields"))
+    options["custom"] = _custom_ids(body.get("customFieldsIDs"))
+    options["groupNames"] = _names(body.get("groupNames"), "groupNames")
+    options["groupNamesExclude"] = _names(body.get("groupNamesExclude"), "groupNamesExclude")
+    options["restoreDeleted"] = _bool(body.get("restoreDeleted"), "restoreDeleted")
+    event = body.get("eventKeyForNewContacts")
+    if event is not None:
+        if not isinstance(event, str) or not event or len(event) > 100:
+            raise EsputnikError(f"eventKeyForNewContacts must be a string of 1 to 100 characters, got {event!r}")
+        bad = sorted(set(event) & EVENT_KEY_FORBIDDEN)
+        if bad:
+            raise EsputnikError(f"eventKeyForNewContacts must not contain any of < ; ’ \\ / | \" ` ' ^ ? ! , >; "
+                                f"found {' '.join(bad)} in {event!r}")
+    options["eventKey"] = event
+    return options
+
+
+def _standard_fields(value: Any) -> list | None:
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise EsputnikError(f"contactFields must be an array of field names, got {type(value).__name__}")
+    out = []
+    for i, name in enumerate(value):
+        if name in STANDARD_FIELDS:
+            out.append(name)
+        elif name == "webPush":
+            note(f"contactFields[{i}]", name, "webpush", "channel type spelling normalised")
+            out.append("webpush")
+        else:
+            note(f"contactFields[{i}]", name, None, f"unknown standard field ignored; known: "
+                                                     f"{', '.join(STANDARD_FIELDS)}")
+    return out
+
+
+def _custom_ids(value: Any) -> list | None:
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise EsputnikError(f"customFieldsIDs must be an array of custom field ids, got {type(value).__name__}")
+    try:
+        return [as_int(v, f"customFieldsIDs[{i}]") for i, v in enumerate(value)]
+    except Invalid as exc:
+        raise EsputnikError(exc.message) from None
+
+
+def _failure(index: int, contact: Any, code: str, message: str) -> dict:
+    return {"index": index, "contact": contact, "errorCode": code, "message": message}
+
+
+# -- the backend ----------------------------------------------------------------------------
+class Backend:
+    """One eSputnik account: its contacts, segments, events and import sessions."""
+
+    def __init__(self, engine, account):
+        self.engine, self.account = engine, account
+        self.store, self.clock, self.ids = engine.store, engine.clock, engine.ids
+        name = account.name
+        self.contacts = engine.store.collection(VENDOR, name, "contacts")
+        self.groups = engine.store.collection(VENDOR, name, "groups")
+        self.events = engine.store.collection(VENDOR, name, "events")
+        self.sessions = engine.store.collection(VENDOR, name, "sessions")
+        self.contact_ns = f"{VENDOR}:{name}:contact"
+        self.group_ns = f"{VENDOR}:{name}:group"
+        self.session_ns = f"{VENDOR}:{name}:session"
+        self.catalog = FieldCatalog(account.setting("fields"))
+        self._recent: dict[tuple, float] = {}
+        self._rate_lock = threading.Lock()
+        self._rate_second = -1
+        self._rate_count = 0
+
+    def setting(self, key: str):
+        return self.account.settings.get(key)
+
+    def now(self) -> str:
+        return iso(self.clock.now())
+
+    # -- limits the real API enforces ---------------------------------------------------
+    def count_request(self) -> None:
+        """429 past ``max_requests_per_second`` requests in one second of the emulator clock."""
+        limit = self.setting("max_requests_per_second")
+        if not limit:
+            return
+        second = int(self.clock.time())
+        with self._rate_lock:
+            if second != self._rate_second:
+                self._rate_second, self._rate_count = second, 0
+            if self._rate_count >= limit:
+                raise EsputnikError(f"Too many requests: more than {limit} requests in one second "
+                                    f"for this account", 429)
+            self._rate_count += 1
+
+    @contextmanager
+    def once(self, operation: str, raw_body: bytes):
+        """Refuse (409) a byte-identical body to the same operation within ``duplicate_window_s``.
+
+        Held inside the store transaction, so two identical concurrent requests cannot both
+        pass; only a request that succeeded is remembered.
+        """
+        window = self.setting("duplicate_window_s")
+        with self.store.transaction():
+            if not window:
+                yield
+                return
+            key = (operation, hashlib.sha1(raw_body).digest())
+            now = self.clock.time()
+            seen = self._recent.get(key)
+            if seen is not None and 0 <= now - seen < window:
+                raise EsputnikError(f"Duplicated request: the same request was received {now - seen:.0f} s ago; "
+                                    f"a repeated request within {window} s is refused", 409)
+            yield
+            if len(self._recent) > 10_000:
+                self._recent = {k: t for k, t in self._recent.items() if 0 <= now - t < window}
+            self._recent[key] = now
+
+    # -- look-ups ---------------------------------------------------------------------------
+    def _find(self, index: str, key) -> Any:
+        """The contact with ``key`` (a live one before a deleted one), or None. No scan."""
+        if index in ("id", "ext"):
+            return self.contacts.find(index, key)
+        found = self.contacts.find_all(index, key)
+        for doc in found:
+            if not doc["deleted"]:
+                return doc
+        return found[0] if found else None
+
+    def _live(self, contact_id: Any):
+        doc = self.contacts.find("id", contact_id) if _is_int(contact_id) else None
+        if doc is None or doc["deleted"]:
+            raise not_found(f"contact with id={contact_id!r} not found")
+        return doc
+
+    def _contact_id(self, raw: str):
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            raise not_found(f"contact with id={raw!r} not found: ids are integers") from None
+
+    def _check_external_id(self, incoming: dict, contact_id: int | None) -> None:
+        """400 when the sent externalCustomerId belongs to another contact (checked before any write)."""
+        ext = incoming.get("externalCustomerId")
+        if ext is not None:
+            owner = self.contacts.find("ext", ext)
+            if owner is not None and owner["id"] != contact_id:
+                raise EsputnikError(f"externalCustomerId {ext!r} already belongs to contact {owner['id']}")
+
+    def _normalize_one(self, raw: Any, where: str = "contact") -> dict:
+        try:
+            return normalize_contact(raw, where, self.catalog)
+        except Invalid as exc:
+            raise EsputnikError(exc.message) from None
+
+    # -- segments -----------------------------------------------------------------------
+    def _segment(self, name: str, *, create: bool) -> dict | None:
+        found = self.groups.find("name", name)
+        if found is None and create:
+            found = {"id": self.ids.number(self.group_ns), "name": name, "type": "Static"}
+            self.groups.insert(found)
+        return found
+
+    def _static_segments(self, names: list[str], field: str, *, create: bool) -> list[dict]:
+        out = []
+        for name in names:
+            group = self._segment(name, create=create)
+            if group is None:
+                continue
+            if group["type"] != "Static":
+                raise EsputnikError(f"{field}: segment {name!r} is {group['type']}; only Static segments "
+                                    f"take contacts")
+            out.append({"id": group["id"], "name": group["name"], "type": group["type"]})
+        return out
+
+    @staticmethod
+    def _join(doc: dict, groups: list[dict]) -> None:
+        have = {g["id"] for g in doc["groups"]}
+        doc["groups"].extend(dict(g) for g in groups if g["id"] not in have)
+
+    @staticmethod
+    def _leave(doc: dict, group_ids_out: set) -> None:
+        if group_ids_out:
+            doc["groups"] = [g for g in doc["groups"] if g["id"] not in group_ids_out]
+
+    def list_groups(self) -> list[dict]:
+        return [{"id": g["id"], "name": g["name"], "type": g["type"]} for _, g in self.groups.scan()]
+
+    def segment_contacts(self, raw_group_id: str, body: dict, *, attach: bool) -> dict:
+        """Attach contacts to (or detach them from) a static segment; ≤ 500 ids, one kind per call."""
+        verb = "attach" if attach else "detach"
+        try:
+            group_id = int(raw_group_id)
+        except ValueError:
+            raise not_found(f"segment with id={raw_group_id!r} not found: ids are integers") from None
+        kinds = [k for k in ("contactIds", "externalCustomerIds") if body.get(k) not in (None, [])]
+        for key in body.keys() - {"contactIds", "externalCustomerIds"}:
+            note(key, body[key], None, "unknown request key ignored")
+        if len(kinds) > 1:
+            raise EsputnikError(f"{verb}: send contactIds or externalCustomerIds, not both")
+        ids: list = []
+        if kinds:
+            ids = body[kinds[0]]
+            if not isinstance(ids, list):
+                raise EsputnikError(f"{kinds[0]} must be an array, got {type(ids).__name__}")
+            if len(ids) > MAX_SEGMENT_IDS:
+                raise EsputnikError(f"{kinds[0]}: at most {MAX_SEGMENT_IDS} ids per request, got {len(ids)}")
+        elif attach:
+            raise EsputnikError("attach: send contactIds or externalCustomerIds (1 to 500 ids)")
+        keys = []
+        for i, value in enumerate(ids):
+            try:
+                keys.append(("id", as_int(value, f"contactIds[{i}]")) if kinds[0] == "contactIds"
+                            else ("ext", as_text(value, f"externalCustomerIds[{i}]")))
+            except Invalid as exc:
+                raise EsputnikError(exc.message) from None
+        with self.store.transaction():
+            group = self.groups.find("id", group_id)
+            if group is None:
+                raise not_found(f"segment with id={group_id} not found")
+            if group["type"] != "Static":
+                raise EsputnikError(f"segment {group_id} is {group['type']}; only Static segments can be changed "
+                                    f"through {verb}")
+            entry = {"id": group["id"], "name": group["name"], "type": group["type"]}
+            now = self.now()
+            if not kinds:  # detach with no ids: the segment is emptied
+                members = self.contacts.find_all("group", group_id)
+                replaces = {}
+                for doc in members:
+                    self._leave(doc, {group_id})
+                    doc["updated"] = now
+                    replaces[doc.doc_id] = doc
+                self.contacts.write_many(replaces=replaces)
+                return {"processed": [doc["id"] for doc in members], "notFound": []}
+            replaces, processed, missing = {}, [], []
+            for (index, key), sent in zip(keys, ids, strict=True):
+                doc = self.contacts.find(index, key) if key is not None else None
+                if doc is None or doc["deleted"]:
+                    missing.append(sent)
+                    continue
+                doc = replaces.get(doc.doc_id, doc)
+                if attach:
+                    self._join(doc, [entry])
+                else:
+                    self._leave(doc, {group_id})
+                doc["updated"] = now
+                replaces[doc.doc_id] = doc
+                processed.append(doc["id"])
+            self.contacts.write_many(replaces=replaces)
+        if missing:
+            note(kinds[0], missing, None, "unknown or deleted contacts ignored")
+        return {"processed": processed, "notFound": missing}
+
+    # -- single contacts --------------------------------------------------------------------
+    def subscribe(self, body: dict) -> dict:
+        """Double opt-in: create with an unconfirmed email, or update all but the existing channels."""
+        for key in body.keys() - SUBSCRIBE_KEYS:
+            note(key, body[key], None, "unknown request key ignored")
+        if body.get("contact") is None:
+            raise EsputnikError("contact is required: the contact to subscribe")
+        incoming = self._normalize_one(body["contact"])
+        if "email" not in incoming and "sms" not in incoming:
+            raise EsputnikError("contact.channels must hold an email or an sms channel")
+        names = _names(body.get("groups"), "groups")
+        form = body.get("formType")
+        if form is not None and not isinstance(form, str):
+            raise EsputnikError(f"formType must be a string, got {type(form).__name__}")
+        with self.store.transaction():
+            doc = self._match_email_or_phone(incoming)
+            self._check_external_id(incoming, doc and doc["id"])
+            self._static_segments(names, "groups", create=False)  # a Dynamic one is refused before any write
+            groups = self._static_segments(names, "groups", create=True)
+            now = self.now()
+            if doc is None:
+                doc = new_contact(self.ids.number(self.contact_ns), now)
+                apply_incoming(doc, incoming, confirmed=False)
+                existing = False
+            else:
+                existing = True
+                apply_incoming(doc, incoming, confirmed=False, keep_channels=True)
+                self._restore_if_deleted(doc)
+                doc["updated"] = now
+            self._join(doc, groups)
+            self._save(doc)
+            event = ("subscribeUpdateFromApi" if existing else "subscribeFromApi") + (f"-{form}" if form else "")
+            params: dict[str, Any] = {"ContactId": doc["id"]}
+            email = channel_value(doc, "email")
+            if email is not None:
+                params["EmailAddress"] = email
+            self.events.insert({"type": event, "key": str(doc["id"]), "params": params, "at": now})
+        return {"id": doc["id"]}
+
+    def add_contact(self, body: dict) -> dict:
+        """Add one confirmed contact, or update the one with the same email or phone."""
+        incoming = self._normalize_one(body)
+        if not any(kind in incoming for kind in CHANNELS):
+            raise EsputnikError("channels must hold at least one channel (email, sms, ...)")
+        with self.store.transaction():
+            now = self.now()
+            doc = None if self.setting("legacy_add_contact_duplicates") else self._match_email_or_phone(incoming)
+            self._check_external_id(incoming, doc and doc["id"])
+            if doc is None:
+                doc = new_contact(self.ids.number(self.contact_ns), now)
+            else:
+                self._restore_if_deleted(doc)
+                doc["updated"] = now
+            apply_incoming(doc, incoming)
+            self._save(doc)
+        return {"id": doc["id"]}
+
+    def update_contact(self, raw_id: str, body: dict) -> str:
+        """Update the contact with that id; never creates."""
+        contact_id = self._contact_id(raw_id)
+        incoming = self._normalize_one(body)
+        with self.store.transaction():
+            doc = self._live(contact_id)
+            self._check_external_id(incoming, contact_id)
+            apply_incoming(doc, incoming)
+            doc["updated"] = self.now()
+            self._save(doc)
+        return f"Contact with id='{contact_id}' has been updated"
+
+    def get_contact(self, raw_id: str) -> dict:
+        return public(self._live(self._contact_id(raw_id)))
+
+    def delete_contact(self, raw_id: str) -> str:
+        contact_id = self._contact_id(raw_id)
+        with self.store.transaction():
+            doc = self._live(contact_id)
+            self.contacts.update(doc.doc_id, {"deleted": True, "updated": self.now()})
+        return f"Contact with id='{contact_id}' has been deleted"
+
+    def delete_by_external_id(self, external_id: str | None, erase: str | None) -> str:
+        if not external_id:
+            raise EsputnikError("externalCustomerId is required: the contact's id in your system")
+        flag = {None: False, "": False, "false": False, "true": True}.get(erase.lower() if erase else erase)
+        if flag is None:
+            raise EsputnikError(f"erase must be true or false, got {erase!r}")
+        with self.store.transaction():
+            doc = self.contacts.find("ext", external_id)
+            if doc is None or (doc["deleted"] and not flag):
+                raise not_found(f"contact with externalCustomerId={external_id!r} not found")
+            if flag:
+                self.contacts.remove(doc.doc_id)
+            else:
+                self.contacts.update(doc.doc_id, {"deleted": True, "updated": self.now()})
+        return f"Contact with id='{doc['id']}' has been {'erased' if flag else 'deleted'}"
+
+    def search(self, args: dict) -> tuple[list[dict], int]:
+        """Live contacts matching every given filter, paged (``startindex`` 1-based, ``maxrows`` ≤ 500)."""
+        start = self._query_int(args, "startindex", 1, 1, None)
+        rows = self._query_int(args, "maxrows", MAX_ROWS, 1, MAX_ROWS)
+        checks = []
+        candidates = None
+        email, sms, ext = args.get("email"), args.get("sms"), args.get("externalCustomerId")
+        if ext:
+            found = self.contacts.find("ext", ext)
+            candidates = [found] if found is not None else []
+        if email:
+            email = email.strip().lower()
+            checks.append(lambda d: channel_value(d, "email") == email)
+            if candidates is None:
+                candidates = self.contacts.find_all("email", email)
+        if sms:
+            digits = _NON_DIGITS.sub("", sms)
+            checks.append(lambda d: channel_value(d, "sms") == digits)
+            if candidates is None:
+                candidates = self.contacts.find_all("sms", digits)
+        for param, key in (("firstname", "firstName"), ("lastname", "lastName")):
+            wanted = (args.get(param) or "").strip().lower()
+            if wanted:
+                checks.append(lambda d, k=key, w=wanted: (d[k] or "").lower() == w)
+        pool = candidates if candidates is not None else (doc for _, doc in self.contacts.scan())
+        matches = [doc for doc in pool if not doc["deleted"] and all(check(doc) for check in checks)]
+        matches.sort(key=lambda d: d["id"])
+        return [public(d) for d in matches[start - 1:start - 1 + rows]], len(matches)
+
+    @staticmethod
+    def _query_int(args: dict, name: str, default: int, low: int, high: int | None) -> int:
+        raw = args.get(name)
+        if raw in (None, ""):
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise EsputnikError(f"{name} must be an integer, got {raw!r}") from None
+        if value < low or (high is not None and value > high):
+            bound = f"{low}..{high}" if high is not None else f"≥ {low}"
+            raise EsputnikError(f"{name} must be {bound}, got {value}")
+        return value
+
+    def _match_email_or_phone(self, incoming: dict):
+        """The contact with the same email, else with the same phone (subscribe, add one)."""
+        for index in ("email", "sms"):
+            key = incoming.get(index)
+            if key is not None:
+                found = self._find(index, key)
+                if found is not None:
+                    return found
+        return None
+
+    def _restore_if_deleted(self, doc) -> None:
+        if doc["deleted"]:
+            note("contact", doc["id"], doc["id"], "a deleted contact matched: it is restored")
+            doc["deleted"] = False
+
+    def _save(self, doc) -> None:
+        if getattr(doc, "doc_id", None) is None:
+            self.contacts.insert(doc)
+        else:
+            self.contacts.replace(doc.doc_id, doc)
+
+    def confirm(self, email: str) -> list[int]:
+        """The subscriber clicked the double opt-in link: the email channel becomes confirmed."""
+        key = email.strip().lower()
+        with self.store.transaction():
+            found = self.contacts.find_all("email", key)
+            replaces = {}
+            for doc in found:
+                for ch in doc["channels"]:
+                    if ch["type"] == "email":
+                        ch["confirmed"] = True
+                doc["updated"] = self.now()
+                replaces[doc.doc_id] = doc
+            self.contacts.write_many(replaces=replaces)
+        return [doc["id"] for doc in found]
+
+    # -- asynchronous imports -----------------------------------------------------------
+    def start_import(self, body: dict) -> dict:
+        """``POST /contacts``: check at once, answer with a session id, import on the emulator clock."""
+        contacts = body.get("contacts")
+        if not isinstance(contacts, list):
+            raise EsputnikError("contacts is required: an array of 1 to 3000 contacts"
+                                + ("" if contacts is None else f", got {type(contacts).__name__}"))
+        if not 1 <= len(contacts) <= MAX_BULK:
+            raise EsputnikError(f"contacts must hold 1 to {MAX_BULK} contacts per request, got {len(contacts)}")
+        options = read_import_options(body, self.catalog, BULK_KEYS)
+        records, failed = self._normalize_many(contacts, options)
+        with self.store.transaction():
+            self._static_segments(options["groupNames"], "groupNames", create=False)
+            self._static_segments(options["groupNamesExclude"], "groupNamesExclude", create=False)
+            session = self._new_session("contacts", failed)
+            self.engine.jobs.enqueue(VENDOR, self.account.name, "esputnik.import",
+                                     {"session": session, "options": options, "records": records},
+                                     delay_s=self.setting("processing_delay_s") or 0)
+        answer: dict[str, Any] = {"asyncSessionId": session}
+        if failed:
+            answer["failedContacts"] = failed
+        return answer
+
+    def start_upload(self, body: dict) -> dict:
+        """``POST /contacts/upload``: the CSV at ``link`` is fetched and imported by the session's job."""
+        link = body.get("link")
+        if not isinstance(link, str) or not link.strip():
+            raise EsputnikError("link is required: the http(s) URL of a UTF-8 CSV file")
+        link = link.strip()
+        parts = urlsplit(link)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise EsputnikError(f"link must be an http or https URL, got {mask_link(link)!r}")
+        options = read_import_options(body, self.catalog, UPLOAD_KEYS)
+        options["standard"] = options["custom"] = None
+        with self.store.transaction():
+            self._static_segments(options["groupNames"], "groupNames", create=False)
+            self._static_segments(options["groupNamesExclude"], "groupNamesExclude", create=False)
+            session = self._new_session("upload", [], link=mask_link(link))
+            self.engine.jobs.enqueue(VENDOR, self.account.name, "esputnik.upload",
+                                     {"session": session, "options": options, "link": link},
+                                     delay_s=self.setting("processing_delay_s") or 0)
+        return {"asyncSessionId": session}
+
+    def _new_session(self, kind: str, failed: list, **extra) -> str:
+        session = self.ids.uuid(self.session_ns)
+        self.sessions.insert({"asyncSessionId": session, "kind": kind, "status": "PROCESSING",
+                              "created": self.now(), "finished": None, "mapping": [],
+                              "failedContacts": failed, "error": None, "notes": [], **extra})
+        return session
+
+    def _normalize_many(self, contacts: list, options: dict) -> tuple[list, list]:
+        """(index, raw, incoming) per contact that can be imported, and the failures found now."""
+        records, failed = [], []
+        dedupe = options["dedupeOn"]
+        allow_id = dedupe == "id"
+        first_seen: dict[tuple, int] = {}
+        for i, raw in enumerate(contacts):
+            try:
+                incoming = normalize_contact(raw, f"contacts[{i}]", self.catalog, allow_id=allow_id)
+            except Invalid as exc:
+                failed.append(_failure(i, raw, exc.code, exc.message))
+                continue
+            records.append([i, raw, incoming])
+            ext = incoming.get("externalCustomerId")
+            keys = [("ext", ext)] if ext is not None else [
+                (index, incoming[key]) for index, key in DEDUPE_KEYS.get(dedupe, ()) if incoming.get(key) is not None]
+            for key in keys:
+                if key in first_seen:
+                    note(f"contacts[{i}]", key[1], f"contacts[{first_seen[key]}]",
+                         "the same contact twice in one request: merged into one, later values win")
+                    break
+                first_seen[key] = i
+        return records, failed
+
+    def import_status(self, session_id: str) -> dict:
+        found = self.sessions.find("session", session_id)
+        if found is None:
+            raise not_found(f"import session {session_id!r} not found")
+        answer = {"asyncSessionId": found["asyncSessionId"], "status": found["status"],
+                  "mapping": found["mapping"], "failedContacts": found["failedContacts"]}
+        if found["status"] == "ERROR":
+            answer["error"] = found["error"]
+        return answer
+
+    def finish_session(self, session_id: str, *, mapping=None, failed=(), error=None, notes=()) -> None:
+        found = self.sessions.find("session", session_id)
+        if found is None:  # reset while queued
+            return
+        fields = {"status": "ERROR" if error else "FINISHED", "finished": self.now(), "error": error,
+                  "notes": found["notes"] + list(notes)}
+        if mapping is not None:
+            fields["mapping"] = mapping
+        if failed:
+            fields["failedContacts"] = sorted(found["failedContacts"] + list(failed), key=lambda f: f["index"])
+        self.sessions.update(found.doc_id, fields)
+
+    def run_import(self, records: list, options: dict) -> tuple[list, list]:
+        """Match and write one import's records in one ``write_many``; returns (mapping, failures).
+
+        Runs inside the store transaction of the job queue.
+        """
+        importer = _Import(self, options)
+        for index, raw, incoming in records:
+            importer.add(index, raw, incoming)
+        return importer.commit()
+
+
+class _Import:
+    """One import session's matching and writing (the same contact twice is one contact)."""
+
+    def __init__(self, backend: Backend, options: dict):
+        self.b = backend
+        self.options = options
+        self.now = backend.now()
+        self.standard = frozenset(options["standard"]) if options["standard"] is not None else None
+        self.custom = frozenset(options["custom"]) if options["custom"] is not None else None
+        self.join = backend._static_segments(options["groupNames"], "groupNames", create=True)
+        self.leave = {g["id"] for g in backend._static_segments(options["groupNamesExclude"], "groupNamesExclude",
+                                                                  create=False)}
+        self.docs: dict[int, dict] = {}   # doc_id (stored) or -n (new) -> working copy
+        self.local: dict[tuple, int] = {}  # (index, key) -> doc_id of a contact touched in this import
+        self.new_ids: list[int] = []
+        self.mapping: list[dict] = []
+        self.failed: list[dict] = []
+        self.events: list[dict] = []
+
+    def _keys_for(self, incoming: dict) -> tuple[list, str | None]:
+        """The (index, key) pairs to match on, and why none (when so)."""
+        ext = incoming.get("externalCustomerId")
+        if ext is not None:
+            return [("ext", ext)], None  # externalCustomerId has priority over dedupeOn
+        dedupe = self.options["dedupeOn"]
+        if dedupe == "fieldId":
+            fid = self.options["fieldId"]
+            if fid not in self.b.catalog.by_id:
+                return [], f"dedupeOn fieldId: custom field {fid} is not declared for the account"
+            value = dict(incoming.get("fields") or ()).get(fid)
+            return ([("field", (fid, value))], None) if value is not None else \
+                ([], f"no value for custom field {fid} to dedupe on")
+        keys = [(index, incoming[key]) for index, key in DEDUPE_KEYS[dedupe] if incoming.get(key) is not None]
+        return keys, None if keys else f"no {dedupe} to dedupe on"
+
+    def _lookup(self, index: str, key) -> int | None:
+        ref = self.local.get((index, key))
+        if ref is not None and (index, key) in _keys_of(self.docs[ref]):
+            return ref
+        found = self.b._find(index, key)
+        if found is None:
+            return None
+        doc_id = found.doc_id
+        if doc_id in self.docs:
+            return doc_id if (index, key) in _keys_of(self.docs[doc_id]) else None
+        self.docs[doc_id] = found
+        return doc_id
+
+    def add(self, index: int, raw: Any, incoming: dict) -> None:
+        keys, why = self._keys_for(incoming)
+        if not keys:
+            self.failed.append(_failure(index, raw, "NO_DEDUPE_KEY", why))
+            return
+        doc_id = matched = None
+        for pair in keys:
+            doc_id = self._lookup(*pair)
+            if doc_id is not None:
+                matched = pair
+                break
+        if doc_id is None:
+            if keys[0][0] == "id":
+                self.failed.append(_failure(index, raw, "CONTACT_NOT_FOUND", f"no contact with id {keys[0][1]}"))
+                return
+            if not any(kind in incoming for kind in CHANNELS):
+                self.failed.append(_failure(index, raw, "NO_CHANNEL", "a new contact needs at least one channel "
+                                            "(email, sms, ...)"))
+                return
+            doc = new_contact(self.b.ids.number(self.b.contact_ns), self.now)
+            apply_incoming(doc, incoming)
+            doc_id = -1 - len(self.new_ids)
+            self.new_ids.append(doc_id)
+            self.docs[doc_id] = doc
+            if self.options["eventKey"]:
+                email, sms = channel_value(doc, "email"), channel_value(doc, "sms")
+                self.events.append({"type": self.options["eventKey"], "key": email or sms or str(doc["id"]),
+                                    "params": {"contactId": doc["id"], "EmailAddress": email or "",
+                                               "SMS": sms or ""}, "at": self.now})
+        else:
+            doc = self.docs[doc_id]
+            if doc["deleted"]:
+                if not self.options["restoreDeleted"]:
+                    self.failed.append(_failure(index, raw, "CONTACT_DELETED", f"contact {doc['id']} is deleted "
+                                                "and restoreDeleted is false"))
+                    return
+                doc["deleted"] = False
+            index, key = matched
+            skip = (("field", key[0]),) if index == "field" else MATCHED_FIELD.get(index, ())
+            apply_incoming(doc, incoming, standard=self.standard, custom=self.custom, skip=skip)
+            doc["updated"] = self.now
+        self.b._join(doc, self.join)
+        self.b._leave(doc, self.leave)
+        for pair in _keys_of(doc):
+            self.local[pair] = doc_id
+        self.mapping.append({"index": index, "contactId": doc["id"], "externalCustomerId": doc["externalCustomerId"],
+                             "email": channel_value(doc, "email"), "sms": channel_value(doc, "sms")})
+
+    def commit(self) -> tuple[list, list]:
+        inserts = [self.docs[i] for i in self.new_ids]
+        replaces = {i: doc for i, doc in self.docs.items() if i >= 0}
+        # updates first: one may free an externalCustomerId that a new contact of this import takes
+        self.b.contacts.write_many(replaces=replaces)
+        self.b.contacts.write_many(inserts)
+        if self.events:
+            self.b.events.write_many(self.events)
+        return self.mapping, self.failed
+
+
+# -- job handlers (registered in VendorSpec.jobs) --------------------------------------------
+def import_job(engine, job) -> None:
+    """Complete a ``POST /contacts`` session."""
+    payload = job["payload"]
+    backend = engine.backend(VENDOR, job["account"])
+    with collect_notes() as notes:
+        try:
+            mapping, failed = backend.run_import(payload["records"], payload["options"])
+        except (DuplicateKey, EsputnikError) as exc:
+            backend.finish_session(payload["session"], error=f"import failed: {exc}", notes=notes)
+            return
+        except Exception as exc:  # noqa: BLE001 - a failed import is a failed session, never a 500
+            log.exception("esputnik import session %s failed", payload["session"])
+            backend.finish_session(payload["session"], error=f"import failed: {type(exc).__name__}: {exc}",
+                                   notes=notes)
+            return
+    backend.finish_session(payload["session"], mapping=mapping, failed=failed, notes=notes)
+
+
+def upload_job(engine, job) -> None:
+    """Fetch the CSV of a ``POST /contacts/upload`` session, then import it like ``POST /contacts``."""
+    payload = job["payload"]
+    backend = engine.backend(VENDOR, job["account"])
+    session = payload["session"]
+    with collect_notes() as notes:
+        try:
+            text = fetch_csv(payload["link"], timeout_s=float(backend.setting("upload_timeout_s") or 10),
+                             max_bytes=int(backend.setting("upload_max_bytes") or 0))
+            rows = parse_csv(text, backend.catalog)
+            records, failed = backend._normalize_many(rows, payload["options"])
+            mapping, later = backend.run_import(records, payload["options"])
+        except (UploadFailed, DuplicateKey, EsputnikError) as exc:
+            backend.finish_session(session, error=str(exc), notes=notes)
+            return
+        except Exception as exc:  # noqa: BLE001 - a failed upload is a failed session, never a 500
+            log.exception("esputnik upload session %s failed", session)
+            backend.finish_session(session, error=f"upload failed: {type(exc).__name__}: {exc}", notes=notes)
+            return
+    backend.finish_session(session, mapping=mapping, failed=failed + later, notes=notes)
+
+
+class UploadFailed(Exception):
+    """The CSV link could not be fetched or read."""
+
+
+def fetch_csv(link: str, *, timeout_s: float, max_bytes: int) -> str:
+    """The text of the file at ``link`` (user:password in the link are sent as Basic auth)."""
+    import requests  # only uploads need it
+
+    shown = mask_link(link)
+    try:
+        with requests.get(link, timeout=timeout_s, stream=True) as resp:
+            if resp.status_code != 200:
+                raise UploadFailed(f"link {shown} answered HTTP {resp.status_code}")
+            chunks, size = [], 0
+            for chunk in resp.iter_content(64 * 1024):
+                size += len(chunk)
+                if max_bytes and size > max_bytes:
+                    raise UploadFailed(f"file at {shown} is larger than the {max_bytes}-byte cap")
+                chunks.append(chunk)
+    except requests.RequestException as exc:
+        raise UploadFailed(f"link {shown} could not be fetched: {type(exc).__name__}") from None
+    data = b"".join(chunks)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UploadFailed(f"file at {shown} is not UTF-8 text (byte {exc.start})") from None
+
+
+def parse_csv(text: str, catalog: FieldCatalog) -> list[dict]:
+    """CSV rows (header ``email``, ``sms``, ``firstName``, ..., ``field_<id>``) as contacts to import."""
+    if "\x00" in text:
+        raise UploadFailed("file is not a CSV file: it holds NUL bytes")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise UploadFailed(f"file is not a readable CSV file: {exc}") from None
+    if not header or not any(h.strip() for h in header):
+        raise UploadFailed("file is empty: a CSV header row (email, sms, firstName, ...) is required")
+    columns: list[tuple | None] = []
+    for name in (h.strip() for h in header):
+        if name in CSV_COLUMNS:
+            columns.append(CSV_COLUMNS[name])
+        elif name.startswith("field_") and name[6:].isdigit():
+            columns.append(("field", int(name[6:])))
+        else:
+            if name:
+                note(f"column {name}", name, None, "unknown CSV column ignored")
+            columns.append(None)
+    if not any(columns):
+        raise UploadFailed(f"file is not a contact CSV: no known column in the header {header[:10]!r}; expected "
+                           f"email, sms, firstName, lastName, externalCustomerId, town, region, address, postcode "
+                           f"or field_<id>")
+    rows = []
+    try:
+        for cells in reader:
+            if not any(c.strip() for c in cells):
+                continue
+            contact: dict[str, Any] = {}
+            for column, cell in zip(columns, cells, strict=False):
+                cell = cell.strip()
+                if column is None or not cell:
+                    continue
+                kind, name = column
+                if kind == "channel":
+                    contact.setdefault("channels", []).append({"type": name, "value": cell})
+                elif kind == "text":
+                    contact[name] = cell
+                elif kind == "address":
+                    contact.setdefault("address", {})[name] = cell
+                else:
+                    contact.setdefault("fields", []).append({"id": name, "value": cell})
+            rows.append(contact)
+    except csv.Error as exc:
+        raise UploadFailed(f"file is not a readable CSV file: {exc}") from None
+    return rows
+
+
+# -- fixtures and fake payloads --------------------------------------------------------------
+def load_account(backend: Backend, payloads: list[dict]) -> None:
+    """Create the fixture's segments (``settings.groups``) and store the generated contacts."""
+    for item in backend.setting("groups") or ():
+        spec = {"name": item} if isinstance(item, str) else dict(item)
+        kind = spec.get("type", "Static")
+        if not isinstance(spec.get("name"), str) or kind not in ("Static", "Dynamic"):
+            raise EmulatorError(f"esputnik fixture: a group is a name or {{name, type: Static|Dynamic}}, "
+                                f"got {item!r}")
+        if backend.groups.find("name", spec["name"]) is None:
+            backend.groups.insert({"id": spec.get("id") or backend.ids.number(backend.group_ns),
+                                   "name": spec["name"], "type": kind})
+    for payload in payloads:
+        backend.add_contact(payload)
+
+
+def fake_contact(fake) -> dict:
+    """One valid ``POST /contact`` body."""
+    return {"firstName": _fake_name(fake.first_name), "lastName": _fake_name(fake.last_name),
+            "channels": [{"type": "email", "value": fake.unique.email()},
+                         {"type": "sms", "value": "380" + fake.numerify("#########")}],
+            "address": {"town": fake.city(), "address": fake.street_address(), "postcode": fake.postcode()}}
+
+
+def _fake_name(make) -> str:
+    for _ in range(20):
+        name = make()
+        try:
+            if check_name(name, "name") == name:
+                return name
+        except Invalid:
+            continue
+    return "Ann"
+
+
+def fake_bulk(fake, n: int | None = None, **options) -> dict:
+    """A valid ``POST /contacts`` body with ``n`` contacts (default 3) and any options."""
+    return {"contacts": [fake_contact(fake) for _ in range(n or 3)], "dedupeOn": "email", **options}
+
+
+def fake_subscribe(fake, n: int | None = None, **options) -> dict:
+    """A valid ``POST /contact/subscribe`` body."""
+    return {"contact": fake_contact(fake), "groups": ["Subscribers"], **options}
+
+
+def fake_add(fake, n: int | None = None, **options) -> dict:
+    return {**fake_contact(fake), **options}
+
+
+def describe_credentials(account) -> str:
+    user = account.credentials.get("user") or "any user name"
+    return f"HTTP Basic auth, user {user!r} (free), password = API key {account.credentials.get('api_key')!r}"

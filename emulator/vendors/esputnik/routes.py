@@ -1,0 +1,168 @@
+"""eSputnik's HTTP surface: ``/api/v1/...`` behind HTTP Basic auth (the password is the API key).
+
+Thin on purpose: authenticate, read the JSON body, call the account's backend, render.
+Paths are declared without a trailing slash; the app answers both spellings.
+``admin_blueprint`` is the test helper ``POST /_emulator/esputnik/confirm``.
+"""
+from __future__ import annotations
+
+import binascii
+import hmac
+from base64 import b64decode
+
+from flask import Blueprint, Response, request
+
+from emulator.core.errors import EmulatorError
+from emulator.http import bind_account, engine, json_object
+
+from .errors import unauthorized
+from .model import VENDOR
+
+API = "/api/v1"
+
+
+def authenticate():
+    """The backend of the account whose API key is the Basic-auth password (any user name)."""
+    header = request.environ.get("HTTP_AUTHORIZATION", "")
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic" or not encoded:
+        raise unauthorized()
+    try:
+        decoded = b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise unauthorized() from None
+    key = decoded.partition(":")[2].encode()
+    eng = engine()
+    for name, account in eng.accounts.get(VENDOR, {}).items():
+        expected = account.credentials.get("api_key")
+        if expected and hmac.compare_digest(str(expected).encode(), key):
+            bind_account(name)
+            backend = eng.backend(VENDOR, name)
+            backend.count_request()
+            return backend
+    raise unauthorized()
+
+
+def read_body() -> dict:
+    """The JSON object sent (415 when the Content-Type is not JSON)."""
+    return json_object(require_content_type=True)
+
+
+def text(message: str) -> Response:
+    """The vendor's short text answers (``Contact with id='1' has been updated``)."""
+    return Response(message, status=200, mimetype="text/plain")
+
+
+def blueprint() -> Blueprint:
+    bp = Blueprint(VENDOR, __name__)
+
+    @bp.post(f"{API}/contact/subscribe")
+    def subscribe():
+        """Subscribe one contact (double opt-in)."""
+        backend = authenticate()
+        body = read_body()
+        with backend.once("subscribe", request.get_data(cache=True)):
+            return backend.subscribe(body)
+
+    @bp.post(f"{API}/contacts")
+    def add_contacts():
+        """Add or update 1 to 3000 contacts, asynchronously."""
+        backend = authenticate()
+        body = read_body()
+        with backend.once("contacts", request.get_data(cache=True)):
+            return backend.start_import(body)
+
+    @bp.get(f"{API}/contacts")
+    def search_contacts():
+        """Search contacts (a JSON array; ``TotalCount`` header)."""
+        backend = authenticate()
+        found, total = backend.search(request.args)
+        return found, 200, {"TotalCount": str(total)}
+
+    @bp.post(f"{API}/contact")
+    def add_contact():
+        """Add one confirmed contact, or update the one with the same email or phone."""
+        backend = authenticate()
+        body = read_body()
+        with backend.once("contact", request.get_data(cache=True)):
+            return backend.add_contact(body)
+
+    @bp.delete(f"{API}/contact")
+    def delete_by_external_id():
+        """Delete a contact by externalCustomerId (``erase=true`` erases it for good)."""
+        backend = authenticate()
+        return text(backend.delete_by_external_id(request.args.get("externalCustomerId"),
+                                                  request.args.get("erase")))
+
+    @bp.get(f"{API}/contact/<contact_id>")
+    def get_contact(contact_id):
+        """One contact."""
+        return authenticate().get_contact(contact_id)
+
+    @bp.put(f"{API}/contact/<contact_id>")
+    def update_contact(contact_id):
+        """Update one contact by id; never creates."""
+        backend = authenticate()
+        return text(backend.update_contact(contact_id, read_body()))
+
+    @bp.delete(f"{API}/contact/<contact_id>")
+    def delete_contact(contact_id):
+        """Delete one contact (kept as deleted)."""
+        return text(authenticate().delete_contact(contact_id))
+
+    @bp.post(f"{API}/contacts/upload")
+    def upload():
+        """Add or update contacts from a CSV file at a link, asynchronously."""
+        backend = authenticate()
+        return backend.start_upload(read_body())
+
+    @bp.get(f"{API}/importstatus/<session_id>")
+    def import_status(session_id):
+        """State of an asynchronous import."""
+        return authenticate().import_status(session_id)
+
+    @bp.get(f"{API}/groups")
+    def groups():
+        """Segments: id, name, type."""
+        return authenticate().list_groups()
+
+    @bp.post(f"{API}/group/<group_id>/contacts/attach")
+    def attach(group_id):
+        """Add contacts to a static segment (≤ 500 ids)."""
+        backend = authenticate()
+        return backend.segment_contacts(group_id, read_body(), attach=True)
+
+    @bp.post(f"{API}/group/<group_id>/contacts/detach")
+    def detach(group_id):
+        """Remove contacts from a static segment (≤ 500 ids; none = all)."""
+        backend = authenticate()
+        body = json_object(required=False, require_content_type=True)
+        return backend.segment_contacts(group_id, body, attach=False)
+
+    return bp
+
+
+def admin_blueprint() -> Blueprint:
+    bp = Blueprint(f"{VENDOR}_admin", __name__)
+
+    @bp.post("/confirm")
+    def confirm():
+        """The subscriber clicks the double opt-in link: ``{"account", "email"}``."""
+        body = json_object()
+        eng = engine()
+        accounts = eng.accounts.get(VENDOR, {})
+        name = body.get("account")
+        if name is None and len(accounts) == 1:
+            name = next(iter(accounts))
+        if not isinstance(name, str) or name not in accounts:
+            raise EmulatorError(f"'account' must name an esputnik account of the fixture "
+                                f"({', '.join(accounts) or 'none declared'}), got {name!r}", 404)
+        email = body.get("email")
+        if not isinstance(email, str) or not email.strip():
+            raise EmulatorError(f"'email' must be the subscriber's email address, got {email!r}")
+        confirmed = eng.backend(VENDOR, name).confirm(email)
+        if not confirmed:
+            raise EmulatorError(f"no esputnik contact with email {email!r} in account {name!r}", 404)
+        return {"status": "ok", "account": name, "email": email.strip().lower(), "contactIds": confirmed}
+
+    return bp
