@@ -1,7 +1,8 @@
 """Asynchronous work on the emulator clock: queued jobs and outbound webhooks.
 
 A job is data (vendor, account, kind, payload, due time) kept in the store, so it survives
-a restart with ``--db``; the vendor registers a handler per kind. :meth:`Jobs.run_due` runs
+a restart with ``--db``; the vendor registers a handler per kind. Handlers run outside the
+store lock and take it (``engine.store.transaction()``) around their own writes. :meth:`Jobs.run_due` runs
 every job whose due time has passed; the app calls it before answering any request and
 after every clock change, and a live server also ticks it in the background. So a job
 queued with delay 0 completes before the next request is answered, and a test observes
@@ -13,6 +14,7 @@ after the next delay of the delivery's schedule, on the emulator clock.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -37,7 +39,7 @@ class Jobs:
         self._next_due: float | None = None
         self._next_delivery: float | None = None
         self._in_flight: set[int] = set()
-        self._deliver_lock = threading.Lock()
+        self._runner = threading.RLock()
         self._ticker: threading.Thread | None = None
         self._stop = threading.Event()
 
@@ -71,22 +73,34 @@ class Jobs:
         return ran
 
     def _run_jobs(self, now: float) -> int:
+        """Take due jobs off the queue under the store lock, then run their handlers outside it.
+
+        Handlers take the store lock for their own writes, so a job that waits on the
+        network (an upload fetching a file) does not hold up other requests. One runner at a
+        time keeps jobs in due order.
+        """
         store, ran = self.core.store, 0
-        with store.transaction():
-            queue = store.named(QUEUE)
+        with self._runner:
             while True:
-                due = sorted(((job["due"], doc_id) for doc_id, job in queue.scan() if job["due"] <= now))
-                if not due:
-                    break
-                for _, doc_id in due:
-                    job = queue.get(doc_id)
-                    queue.remove(doc_id)
-                    job["id"] = doc_id
-                    self.handlers[job["kind"]](self.core, job)
+                with store.transaction():
+                    queue = store.named(QUEUE)
+                    due = sorted((job["due"], doc_id) for doc_id, job in queue.scan() if job["due"] <= now)
+                    picked = []
+                    for _, doc_id in due:
+                        job = queue.get(doc_id)
+                        queue.remove(doc_id)
+                        job["id"] = doc_id
+                        picked.append(job)
+                    remaining = [job["due"] for _, job in queue.scan()]
+                    self._next_due = min(remaining) if remaining else None
+                if not picked:
+                    return ran
+                for job in picked:
+                    try:
+                        self.handlers[job["kind"]](self.core, job)
+                    except Exception:  # noqa: BLE001 - a failing job must not fail the request that ran it
+                        logging.getLogger("emulator.jobs").exception("job %s (%s) failed", job["id"], job["kind"])
                     ran += 1
-            remaining = [job["due"] for _, job in queue.scan()]
-            self._next_due = min(remaining) if remaining else None
-        return ran
 
     def reload(self) -> None:
         """Recompute the next due time from the stored queue (after a reset or restore)."""
@@ -200,8 +214,6 @@ class Jobs:
                 try:
                     self.run_due()
                 except Exception:  # noqa: BLE001 - a failing job must not kill the ticker
-                    import logging
-
                     logging.getLogger("emulator.jobs").exception("background job failed")
 
         self._ticker = threading.Thread(target=loop, name="emulator-jobs", daemon=True)

@@ -991,12 +991,13 @@ class Backend:
     def run_import(self, records: list, options: dict) -> tuple[list, list]:
         """Match and write one import's records in one ``write_many``; returns (mapping, failures).
 
-        Runs inside the store transaction of the job queue.
+        One store transaction: matching and writing see a store no request changes meanwhile.
         """
-        importer = _Import(self, options)
-        for index, raw, incoming in records:
-            importer.add(index, raw, incoming)
-        return importer.commit()
+        with self.store.transaction():
+            importer = _Import(self, options)
+            for index, raw, incoming in records:
+                importer.add(index, raw, incoming)
+            return importer.commit()
 
 
 class _Import:
@@ -1134,9 +1135,10 @@ def upload_job(engine, job) -> None:
         try:
             text = fetch_csv(payload["link"], timeout_s=float(backend.setting("upload_timeout_s") or 10),
                              max_bytes=int(backend.setting("upload_max_bytes") or 0))
-            rows = parse_csv(text, backend.catalog)
-            records, failed = backend._normalize_many(rows, payload["options"])
-            mapping, later = backend.run_import(records, payload["options"])
+            rows = parse_csv(text, backend.catalog)  # fetched and parsed without holding the store lock
+            with engine.store.transaction():
+                records, failed = backend._normalize_many(rows, payload["options"])
+                mapping, later = backend.run_import(records, payload["options"])
         except (UploadFailed, DuplicateKey, EsputnikError) as exc:
             backend.finish_session(session, error=str(exc), notes=notes)
             return
