@@ -92,6 +92,7 @@ class Engine:
                 self.store.restore(self._initial)
             else:
                 self.store.restore(self._initial, prefix=f"{vendor}:")
+                self.ids.rewind(f"{vendor}:", self._initial)
             self._backends.clear()
             if vendor is None:
                 self.journal.clear()

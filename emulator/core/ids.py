@@ -29,6 +29,20 @@ class Ids:
             coll.set_fields_unindexed(doc_id, {"value": value})
             return value
 
+    def rewind(self, prefix: str, snapshot: dict) -> None:
+        """Put the counters of namespaces starting with ``prefix`` back to their values in a
+        store ``snapshot`` (a one-vendor reset gives the same ids as a full one)."""
+        initial = {doc["name"]: doc["value"] for doc in snapshot.get(COUNTERS, {}).values()}
+        coll = self.store.named(COUNTERS)
+        with self.store.transaction():
+            for doc_id, doc in list(coll.scan()):
+                if not doc["name"].startswith(prefix):
+                    continue
+                if doc["name"] in initial:
+                    coll.set_fields_unindexed(doc_id, {"value": initial[doc["name"]]})
+                else:
+                    coll.remove(doc_id)
+
     def _digest(self, namespace: str) -> bytes:
         n = self.counter(namespace)
         return hashlib.sha256(f"{self.seed}:{namespace}:{n}".encode()).digest()

@@ -124,3 +124,10 @@ def test_admin_requests_are_not_journaled(sample):
     sample.get("/_emulator/state")
     sample.post("/_emulator/reset")
     assert sample.get("/_emulator/requests").json["count"] == 0
+
+
+def test_a_one_vendor_reset_rewinds_that_vendors_ids(sample):
+    first = sample.post("/sample/contacts", json={"email": "new@x.io"}, headers=KEY_A).json["id"]
+    sample.post("/sample/contacts", json={"email": "more@x.io"}, headers=KEY_A)
+    sample.post("/_emulator/reset", json={"vendor": "sample"})
+    assert sample.post("/sample/contacts", json={"email": "other@x.io"}, headers=KEY_A).json["id"] == first
