@@ -19,9 +19,7 @@ VENDOR = VendorSpec(
     indexes={
         "contacts": {"id": Index(lambda d: d["id"]),
                      "user_id": Index(lambda d: d.get("user_id"), unique=False),
-                     "email": Index(lambda d: d.get("email"), unique=False),
-                     "device_id": Index(lambda d: d.get("device_id"), unique=False),
-                     "phone": Index(model.phone_key, unique=False)},
+                     "email": Index(lambda d: d.get("email"), unique=False)},
         "bulks": {"_id": Index(lambda d: d["_id"])},
         "balance": {"account": Index(lambda d: d["account"])},
     },

@@ -761,15 +761,11 @@ class Backend:
         return {"contacts": out}
 
     def _candidates(self, filters: dict) -> list[int]:
-        """Document ids (creation order) narrowed by an index when a filter has one."""
-        for key in ("user_id", "email", "device_id"):
+        """Document ids (creation order), narrowed by an index when a filter has one."""
+        for key in ("user_id", "email"):
             if key in filters:
                 return sorted(self.contacts.find_id(key, filters[key]) or ())
-        if "phone_countrycode" in filters and "phone_number" in filters:
-            key = phone_key({"phone_countrycode": filters["phone_countrycode"],
-                             "phone_number": filters["phone_number"]})
-            return sorted(self.contacts.find_id("phone", key) or ())
-        return [doc_id for doc_id, _ in self.contacts.scan()]  # names only: a search, not a look-up
+        return [doc_id for doc_id, _ in self.contacts.scan()]  # other filters: a search, not a look-up
 
     # -- bulk ------------------------------------------------------------------------
     def create_bulk(self, payload: dict) -> dict:
@@ -937,11 +933,6 @@ def webhook_signature(account, timestamp: int, token: str) -> str:
     """Hex HMAC-SHA256 of ``str(timestamp) + token`` keyed with the account secret."""
     secret = str(account.credentials.get("secret", "")).encode()
     return hmac.new(secret, f"{timestamp}{token}".encode(), hashlib.sha256).hexdigest()
-
-
-def phone_key(doc: dict) -> str | None:
-    code, number = doc.get("phone_countrycode"), doc.get("phone_number")
-    return f"{code}:{number}" if code and number else None
 
 
 def _kind(value: Any) -> str:
