@@ -123,3 +123,20 @@ def test_openapi_documents_every_pushtech_route(client):
     create = doc["paths"][f"{base}/contact"]["post"]
     assert "201" in create["responses"] and "requestBody" in create
     assert "pushtech_token" in doc["components"]["securitySchemes"]
+
+
+def test_same_seed_and_requests_give_the_same_state(make_app):
+    from .conftest import pushtech_fixture
+
+    def run():
+        client = make_app(vendors=[VENDOR], fixture=pushtech_fixture(), seed=5).test_client()
+        client.post("/_emulator/clock", json={"freeze": "2026-06-01T00:00:00Z"})
+        api = Api(client)
+        contact = api.create(email="a@example.com", email_validation={"validate": True})
+        api.put(f"/contact/{contact['id']}", {"city": "Oslo"})
+        api.bulk([{"email": "b@example.com", "user_id": "u1"}, {"user_id": "u1", "phone": "+4791234567"}],
+                 match_contact_user_id=True)
+        client.post("/_emulator/clock", json={"advance": 1})
+        return json.dumps(client.get("/_emulator/state?vendor=pushtech").get_json())
+
+    assert run() == run()

@@ -973,7 +973,10 @@ def _read_webhook_url(value: Any, problems: list[str]) -> str | None:
         return None
     from urllib.parse import urlsplit
 
-    parts = urlsplit(value.strip()) if isinstance(value, str) else None
+    try:
+        parts = urlsplit(value.strip()) if isinstance(value, str) else None
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         problems.append("webhook_url: must be an http or https URL")
         return None
