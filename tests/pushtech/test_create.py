@@ -66,6 +66,7 @@ def test_identity_email_or_phone(api, identity):
     {"phone_number": "7712345678"},
     {"email": None, "phone": None},
     {"email": "", "name_first": "Ann"},
+    {"email": " ", "phone": "", "phone_countrycode": "", "phone_number": ""},
 ])
 def test_without_identity_is_422_and_nothing_stored(client, api, payload):
     resp = api.post("/contact", payload)

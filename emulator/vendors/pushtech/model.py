@@ -137,6 +137,9 @@ def read_phone(value: Any, label: str) -> tuple[str, str]:
     import phonenumbers
 
     text = _digits_text(value).strip()
+    if not text:
+        note(label, value, None, "empty phone ignored")
+        return OMIT
     if text.startswith("00"):
         text = "+" + text[2:]
     elif not text.startswith("+"):
@@ -436,9 +439,11 @@ def clean_contact(payload: dict, custom_fields: frozenset | set = frozenset(), *
             except Problem as exc:
                 problems.append(f"{key}{exc.where}: {exc.rule}")
                 continue
+            if used is OMIT:
+                continue
             if key == "phone":
                 phone_parts = used
-            elif used is not OMIT:
+            else:
                 fields[key] = used
         elif key == "email_validation":
             if bulk:
