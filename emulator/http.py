@@ -52,7 +52,7 @@ def json_body(*, required: bool = True, require_content_type: bool = False) -> A
         return None
     try:
         return json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise BadBody(f"request body is not valid JSON: {exc}") from None
 
 

@@ -9,13 +9,13 @@ API stays JSON-only. Everything shown goes through Jinja with autoescaping on.
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import Blueprint, Response, redirect, request
-from jinja2 import Environment, PackageLoader
 
 from .. import __version__
 from ..core.errors import EmulatorError
@@ -28,9 +28,16 @@ CELL_CHARS = 80
 """Longer cell values are cut on the page; the full value is in the cell's title."""
 HOME = "/_emulator/"
 
-_templates = Environment(loader=PackageLoader("emulator.admin", "templates"), autoescape=True,
-                         trim_blocks=True, lstrip_blocks=True)
-_page_template = _templates.get_template("dashboard.html")
+
+
+@functools.cache
+def _page_template():
+    """The page template, compiled on first use (not on the start-up path)."""
+    from jinja2 import Environment, PackageLoader
+
+    templates = Environment(loader=PackageLoader("emulator.admin", "templates"), autoescape=True,
+                            trim_blocks=True, lstrip_blocks=True)
+    return templates.get_template("dashboard.html")
 
 
 def register_dashboard(bp: Blueprint, engine) -> None:
@@ -38,7 +45,7 @@ def register_dashboard(bp: Blueprint, engine) -> None:
 
     @bp.get("")
     def dashboard():
-        return Response(_page_template.render(**page_context(engine, request.args)), mimetype="text/html")
+        return Response(_page_template().render(**page_context(engine, request.args)), mimetype="text/html")
 
     @bp.post("/dashboard/reset")
     def dashboard_reset():

@@ -121,7 +121,7 @@ def _decode(raw, as_json: bool):
     if as_json:
         try:
             return redact(json.loads(raw))
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             pass
     return raw[:BODY_PREVIEW].decode("utf-8", "replace")
 

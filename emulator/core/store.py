@@ -182,8 +182,8 @@ class Collection:
             for key in keys:
                 if index.unique:
                     m[key] = doc_id
-                else:
-                    m.setdefault(key, []).append(doc_id)
+                else:  # an insertion-ordered dict as a set: removal is O(1), not O(members)
+                    m.setdefault(key, {})[doc_id] = None
         self._old_keys[doc_id] = remembered
 
     def _index_remove(self, doc_id: int) -> None:
@@ -198,8 +198,8 @@ class Collection:
                         del m[key]
                 else:
                     ids = m.get(key)
-                    if ids and doc_id in ids:
-                        ids.remove(doc_id)
+                    if ids is not None:
+                        ids.pop(doc_id, None)
                         if not ids:
                             del m[key]
 

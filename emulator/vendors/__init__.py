@@ -4,6 +4,7 @@ from __future__ import annotations
 import importlib
 
 VENDOR_PACKAGES: tuple[str, ...] = (
+    "octopush",
     "pushtech",
 )
 

@@ -1,0 +1,105 @@
+"""Octopush's HTTP surface: ``/v1/public/...`` behind ``api-login`` / ``api-key`` headers.
+
+Thin on purpose: authenticate, read the JSON body, call the account's backend, render.
+``admin_blueprint`` is the test helper ``POST /_emulator/octopush/blacklist``.
+"""
+from __future__ import annotations
+
+import hmac
+
+from flask import Blueprint, request
+
+from emulator.core.errors import EmulatorError
+from emulator.core.journal import note
+from emulator.http import bind_account, engine, json_object
+
+from .errors import INCORRECT_LOGIN, LOGIN_MISSING, OctopushError
+from .model import VENDOR, CannotCast
+
+
+def authenticate():
+    """The backend of the account whose ``api-login`` and ``api-key`` headers match."""
+    environ = request.environ  # straight from the environ: this runs on every call
+    login = environ.get("HTTP_API_LOGIN")
+    key = environ.get("HTTP_API_KEY")
+    missing = [name for name, value in (("api-login", login), ("api-key", key)) if not value]
+    if missing:
+        raise OctopushError(LOGIN_MISSING, f"You have not entered your login details: header(s) "
+                            f"{' and '.join(missing)} required.", 401)
+    eng = engine()
+    for name, account in eng.accounts.get(VENDOR, {}).items():
+        creds = account.credentials
+        if creds.get("api_login") == login and hmac.compare_digest(
+                str(creds.get("api_key", "")).encode(), key.encode("latin-1", "replace")):
+            bind_account(name)
+            backend = eng.backend(VENDOR, name)
+            backend.check_validated()
+            return backend
+    raise OctopushError(INCORRECT_LOGIN, "Incorrect login details.", 401)
+
+
+def read_body() -> dict:
+    """The JSON object sent; the vendor reads it whatever the Content-Type says."""
+    body = json_object()
+    if not request.is_json:
+        note("Content-Type", request.content_type, "application/json", "body read as JSON")
+    return body
+
+
+def blueprint() -> Blueprint:
+    bp = Blueprint(VENDOR, __name__)
+
+    @bp.post("/v1/public/contact/create")
+    def create_contacts():
+        """Add contacts and attach them to lists and tags."""
+        backend = authenticate()
+        return backend.create_contacts(read_body())
+
+    @bp.delete("/v1/public/contact/delete")
+    def delete_contacts():
+        """Delete contacts, or detach them from one list."""
+        backend = authenticate()
+        backend.delete_contacts(read_body())
+        return "", 204
+
+    @bp.post("/v1/public/contact-list/create")
+    def create_list():
+        """Create a contact list."""
+        backend = authenticate()
+        return backend.create_list(read_body())
+
+    @bp.post("/v1/public/contact-list/empty")
+    def empty_list():
+        """Detach (and optionally delete) every contact of a list."""
+        backend = authenticate()
+        return backend.empty_list(read_body())
+
+    return bp
+
+
+def admin_blueprint() -> Blueprint:
+    bp = Blueprint(f"{VENDOR}_admin", __name__)
+
+    @bp.post("/blacklist")
+    def blacklist():
+        """The numbers sent STOP: ``{"account", "phone_numbers": [...]}``."""
+        body = json_object()
+        eng = engine()
+        accounts = eng.accounts.get(VENDOR, {})
+        name = body.get("account")
+        if name is None and len(accounts) == 1:
+            name = next(iter(accounts))
+        if not isinstance(name, str) or name not in accounts:
+            raise EmulatorError(f"'account' must name an octopush account of the fixture "
+                                f"({', '.join(accounts) or 'none declared'}), got {name!r}", 404)
+        numbers = body.get("phone_numbers")
+        if isinstance(numbers, str):
+            numbers = [numbers]
+        if not isinstance(numbers, list) or not numbers:
+            raise EmulatorError(f"'phone_numbers' must be a non-empty array of phone numbers, got {numbers!r}")
+        try:
+            return eng.backend(VENDOR, name).add_to_blacklist(numbers)
+        except CannotCast as exc:
+            raise EmulatorError(str(exc)) from None
+
+    return bp

@@ -1,0 +1,79 @@
+"""Phone number normalisation: the short path for E.164 input agrees with the library's parser."""
+from __future__ import annotations
+
+import phonenumbers
+import pytest
+
+from emulator.vendors.octopush import model
+
+
+def parsed_e164(text: str, country: str) -> str | None:
+    """The reference: the library's parser and validity check, nothing else."""
+    try:
+        number = phonenumbers.parse(text, country)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def example_numbers() -> list[str]:
+    out = set()
+    regions = sorted(phonenumbers.SUPPORTED_REGIONS)
+    for region in regions:
+        for kind in (phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.MOBILE,
+                     phonenumbers.PhoneNumberType.TOLL_FREE, phonenumbers.PhoneNumberType.VOIP):
+            number = phonenumbers.example_number_for_type(region, kind)
+            if number is not None:
+                out.add(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    for code in phonenumbers.COUNTRY_CODES_FOR_NON_GEO_REGIONS:
+        number = phonenumbers.example_number_for_non_geo_entity(code)
+        if number is not None:
+            out.add(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    return sorted(out)
+
+
+def variants(e164: str) -> list[str]:
+    """The number as written, with a national prefix after the code, and a digit more or less."""
+    return [e164, e164[:-1], e164 + "1", e164[:3] + "0" + e164[3:], e164[:2] + "0" + e164[2:],
+            e164[:4] + "1" + e164[4:]]
+
+
+def test_short_path_agrees_with_the_parser_for_every_regions_example_numbers():
+    numbers = example_numbers()
+    assert len(numbers) > 500
+    fast = 0
+    for e164 in numbers:
+        for text in variants(e164):
+            expected = parsed_e164(text, "FR")
+            model.normalise_phone.cache_clear()
+            try:
+                got = model.normalise_phone(text, "FR")
+            except model.CannotCast:
+                got = None
+            assert got == expected, text
+            fast += model._valid_as_written(phonenumbers, text)
+    assert fast > 500  # the short path is the one taken for well-formed input
+
+
+@pytest.mark.parametrize("text, country, expected", [
+    ("+330612345678", "FR", "+33612345678"),      # national prefix after the country code: parsed
+    ("0033 6.12-34(56)78", "FR", "+33612345678"),
+    ("0612345678", "FR", "+33612345678"),
+    ("07400 123456", "GB", "+447400123456"),
+    ("+44 (0)7400 123456", "FR", "+447400123456"),
+    ("+39 06 1234 5678", "FR", "+390612345678"),  # Italian leading zero kept
+    ("0612345678", "GB", None),
+    ("+33612", "FR", None),
+    ("+999123456789", "FR", None),
+    ("12", "FR", None),
+    ("abc", "FR", None),
+    ("+33 6 12 34 56 78 ext 9", "FR", None),
+])
+def test_normalise_phone(text, country, expected):
+    if expected is None:
+        with pytest.raises(model.CannotCast):
+            model.normalise_phone(text, country)
+    else:
+        assert model.normalise_phone(text, country) == expected
