@@ -6,7 +6,10 @@ import importlib
 VENDOR_PACKAGES: tuple[str, ...] = (
     "esputnik",
     "octopush",
+    "esputnik",
+    "octopush",
     "dengage",
+    "pushtech",
 )
 
 
