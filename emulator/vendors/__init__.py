@@ -6,8 +6,6 @@ import importlib
 VENDOR_PACKAGES: tuple[str, ...] = (
     "esputnik",
     "octopush",
-    "esputnik",
-    "octopush",
     "dengage",
     "pushtech",
 )

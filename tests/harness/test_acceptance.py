@@ -93,15 +93,15 @@ def test_lint_names_casts_and_ignored_keys_and_passes_clean_requests(emulated_ve
     with pytest.raises(AssertionError) as failure:
         emulated_vendors.assert_clean()
     message = str(failure.value)
-    assert "octopush POST /v1/public/contact/create: first_name sent 42" in message
-    assert "phone_number sent '06 12 34 56 78', used '+33612345678'" in message
+    assert "octopush POST /v1/public/contact/create: contacts.first_name sent 42, used '42'" in message
+    assert "contacts.phone_number sent '06 12 34 56 78', used '+33612345678'" in message
     assert "un_list sent 'yes', used True" in message
-    assert "dengage POST /rest/bulk/contacts: " in message and "colour" in message
+    assert "dengage POST /rest/bulk/contacts: contactDatas[0].colour sent 'red'" in message
     summary = emulated_vendors.lint()
-    assert "first_name" in summary["vendors"]["octopush"]["POST /v1/public/contact/create"]
-    assert any("colour" in field for field in summary["vendors"]["dengage"]["POST /rest/bulk/contacts"])
-    emulated_vendors.assert_clean(allow=["octopush:first_name", "octopush:phone_number", "octopush:un_list",
-                                         *[f for f in summary["vendors"]["dengage"]["POST /rest/bulk/contacts"]]])
+    assert summary["vendors"]["octopush"]["POST /v1/public/contact/create"]["contacts.first_name"]["count"] == 1
+    assert "contactDatas[0].colour" in summary["vendors"]["dengage"]["POST /rest/bulk/contacts"]
+    emulated_vendors.assert_clean(allow=["octopush:contacts.first_name", "octopush:contacts.phone_number",
+                                         "octopush:un_list", "dengage:contactDatas[0].colour"])
 
 
 def test_live_and_in_process_handles_offer_the_same_api(contact_emulator, emulated_vendors):

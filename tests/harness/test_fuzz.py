@@ -65,5 +65,5 @@ def test_no_server_error_for_any_generated_request(server, vendor, tmp_path):
     print(f"schemathesis {vendor}: {report['operations']['tested']} operations, {cases['generated']} requests, "
           f"{cases['with_failures']} with failures")
     assert run.returncode == 0, run.stdout[-4000:]
-    assert report["operations"]["tested"] == report["operations"]["total"] > 0
+    assert report["operations"]["tested"] == report["operations"]["selected"] > 0
     assert cases["generated"] > 0 and cases["with_failures"] == 0 and not report["failures"]
