@@ -64,3 +64,19 @@ def json_object(*, required: bool = True, require_content_type: bool = False) ->
     if not isinstance(body, dict):
         raise BadBody(f"request body must be a JSON object, got {type(body).__name__}")
     return body
+
+
+def helper_backend(vendor: str, body: dict):
+    """The backend of the account an admin test helper names: ``body["account"]``, or the
+    vendor's only account when the fixture declares just one. Unknown -> 404."""
+    from .core.errors import EmulatorError
+
+    eng = engine()
+    accounts = eng.accounts.get(vendor, {})
+    name = body.get("account")
+    if name is None and len(accounts) == 1:
+        name = next(iter(accounts))
+    if not isinstance(name, str) or name not in accounts:
+        raise EmulatorError(f"'account' must name a {vendor} account of the fixture "
+                            f"({', '.join(accounts) or 'none declared'}), got {name!r}", 404)
+    return eng.backend(vendor, name)

@@ -13,7 +13,7 @@ from base64 import b64decode
 from flask import Blueprint, Response, request
 
 from emulator.core.errors import EmulatorError
-from emulator.http import bind_account, engine, json_object
+from emulator.http import bind_account, engine, helper_backend, json_object
 
 from .errors import unauthorized
 from .model import VENDOR
@@ -149,20 +149,15 @@ def admin_blueprint() -> Blueprint:
     def confirm():
         """The subscriber clicks the double opt-in link: ``{"account", "email"}``."""
         body = json_object()
-        eng = engine()
-        accounts = eng.accounts.get(VENDOR, {})
-        name = body.get("account")
-        if name is None and len(accounts) == 1:
-            name = next(iter(accounts))
-        if not isinstance(name, str) or name not in accounts:
-            raise EmulatorError(f"'account' must name an esputnik account of the fixture "
-                                f"({', '.join(accounts) or 'none declared'}), got {name!r}", 404)
+        backend = helper_backend(VENDOR, body)
         email = body.get("email")
         if not isinstance(email, str) or not email.strip():
             raise EmulatorError(f"'email' must be the subscriber's email address, got {email!r}")
-        confirmed = eng.backend(VENDOR, name).confirm(email)
+        confirmed = backend.confirm(email)
         if not confirmed:
-            raise EmulatorError(f"no esputnik contact with email {email!r} in account {name!r}", 404)
-        return {"status": "ok", "account": name, "email": email.strip().lower(), "contactIds": confirmed}
+            raise EmulatorError(f"no esputnik contact with email {email!r} in account {backend.account.name!r}",
+                                404)
+        return {"status": "ok", "account": backend.account.name, "email": email.strip().lower(),
+                "contactIds": confirmed}
 
     return bp

@@ -11,7 +11,7 @@ from flask import Blueprint, request
 
 from emulator.core.errors import EmulatorError
 from emulator.core.journal import note
-from emulator.http import bind_account, engine, json_object
+from emulator.http import bind_account, engine, helper_backend, json_object
 
 from .errors import INCORRECT_LOGIN, LOGIN_MISSING, OctopushError
 from .model import VENDOR, CannotCast
@@ -84,21 +84,14 @@ def admin_blueprint() -> Blueprint:
     def blacklist():
         """The numbers sent STOP: ``{"account", "phone_numbers": [...]}``."""
         body = json_object()
-        eng = engine()
-        accounts = eng.accounts.get(VENDOR, {})
-        name = body.get("account")
-        if name is None and len(accounts) == 1:
-            name = next(iter(accounts))
-        if not isinstance(name, str) or name not in accounts:
-            raise EmulatorError(f"'account' must name an octopush account of the fixture "
-                                f"({', '.join(accounts) or 'none declared'}), got {name!r}", 404)
+        backend = helper_backend(VENDOR, body)
         numbers = body.get("phone_numbers")
         if isinstance(numbers, str):
             numbers = [numbers]
         if not isinstance(numbers, list) or not numbers:
             raise EmulatorError(f"'phone_numbers' must be a non-empty array of phone numbers, got {numbers!r}")
         try:
-            return eng.backend(VENDOR, name).add_to_blacklist(numbers)
+            return backend.add_to_blacklist(numbers)
         except CannotCast as exc:
             raise EmulatorError(str(exc)) from None
 

@@ -13,7 +13,7 @@ from flask import Blueprint, request
 
 from emulator.core.errors import EmulatorError
 from emulator.core.journal import note
-from emulator.http import bind_account, engine, json_object
+from emulator.http import bind_account, engine, helper_backend, json_object
 
 from .errors import unauthorized
 from .model import VENDOR
@@ -110,17 +110,10 @@ def admin_blueprint() -> Blueprint:
     def credits():
         """Set an account's email validation credits: ``{"account", "validation_credits": n}``."""
         body = json_object()
-        eng = engine()
-        accounts = eng.accounts.get(VENDOR, {})
-        name = body.get("account")
-        if name is None and len(accounts) == 1:
-            name = next(iter(accounts))
-        if not isinstance(name, str) or name not in accounts:
-            raise EmulatorError(f"'account' must name a pushtech account of the fixture "
-                                f"({', '.join(accounts) or 'none declared'}), got {name!r}", 404)
+        backend = helper_backend(VENDOR, body)
         value = body.get("validation_credits")
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise EmulatorError(f"'validation_credits' must be a non-negative integer, got {value!r}")
-        return eng.backend(VENDOR, name).set_credits(value)
+        return backend.set_credits(value)
 
     return bp
