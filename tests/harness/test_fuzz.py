@@ -58,8 +58,8 @@ def test_no_server_error_for_any_generated_request(server, vendor, tmp_path):
            "--max-examples", str(MAX_EXAMPLES), "--seed", "1", "--include-path-regex", f"^/{vendor}/",
            "--request-timeout", "10", "--report", "json", "--report-dir", str(tmp_path),
            *auth_args(vendor, server.url)]
-    run = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-    (report_path,) = tmp_path.glob("*.json")
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=tmp_path)  # its cache stays there
+    (report_path,) = tmp_path.glob("json-*.json")
     report = json.loads(report_path.read_text())
     cases = report["test_cases"]
     print(f"schemathesis {vendor}: {report['operations']['tested']} operations, {cases['generated']} requests, "
