@@ -98,9 +98,12 @@ class Context:
             t.join()
         return sum(counts) / (time.perf_counter() - started)
 
-    def reference_rate(self, threads: int = 1) -> float:
-        """Rate of a minimal Flask app (one JSON POST route) on the same server, this run."""
-        if threads not in self._reference:
+    def reference_rate(self, threads: int = 1, fresh: bool = False) -> float:
+        """Rate of a minimal Flask app (one JSON POST route) on the same server, this run.
+
+        ``fresh`` measures again instead of reusing this run's first figure (measure just
+        before and after the figure it is compared with: the machine's speed drifts)."""
+        if fresh or threads not in self._reference:
             from minimal_app import create_minimal_app
 
             with self.live(create_minimal_app(), health_path="/health") as server:

@@ -45,6 +45,7 @@ class intercept(contextlib.ContextDecorator):  # noqa: N801 - used like a functi
 
     def __enter__(self) -> EmulatorHandle:
         import requests.adapters
+        import requests.sessions
 
         if self._app is None:
             from .. import create_app
@@ -57,6 +58,26 @@ class intercept(contextlib.ContextDecorator):  # noqa: N801 - used like a functi
         app, strict = self._app, self.strict
         with _patch_lock:
             original = self._original = requests.adapters.HTTPAdapter.send
+            self._original_env = (requests.sessions.Session.merge_environment_settings,
+                                  requests.sessions.resolve_proxies)
+            merge_env, resolve_proxies = self._original_env
+
+            # No connection is made for an intercepted host, so the proxy and certificate
+            # settings requests reads from the environment on every call do not apply.
+            def merge_environment_settings(session, url, proxies, stream, verify, cert):
+                if (urlsplit(url).hostname or "").lower() in hosts:
+                    merge = requests.sessions.merge_setting
+                    return {"proxies": merge(proxies, session.proxies), "stream": merge(stream, session.stream),
+                            "verify": merge(verify, session.verify), "cert": merge(cert, session.cert)}
+                return merge_env(session, url, proxies, stream, verify, cert)
+
+            def resolve_intercepted_proxies(request, proxies, trust_env=True):
+                if (urlsplit(request.url).hostname or "").lower() in hosts:
+                    return dict(proxies or {})
+                return resolve_proxies(request, proxies, trust_env)
+
+            requests.sessions.Session.merge_environment_settings = merge_environment_settings
+            requests.sessions.resolve_proxies = resolve_intercepted_proxies
 
             @functools.wraps(original)
             def send(adapter, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
@@ -75,10 +96,13 @@ class intercept(contextlib.ContextDecorator):  # noqa: N801 - used like a functi
 
     def __exit__(self, *exc) -> None:
         import requests.adapters
+        import requests.sessions
 
         with _patch_lock:
             if self._original is not None:
                 requests.adapters.HTTPAdapter.send = self._original
+                (requests.sessions.Session.merge_environment_settings,
+                 requests.sessions.resolve_proxies) = self._original_env
                 self._original = None
 
     @property
