@@ -142,21 +142,23 @@ class RequestInfo:
 
 
 def _install_hooks(app: Flask, engine: Engine) -> None:
+    # The hooks run on every request: they resolve Flask's context proxies once each.
     @app.before_request
     def _start():
-        info = g.emulator = RequestInfo(vendor_of_path(engine, request.path))
+        req = request._get_current_object()
+        info = g.emulator = RequestInfo(vendor_of_path(engine, req.path))
         engine.jobs.run_due()
         if engine.faults and info.vendor is not None:
-            rule = engine.faults.match(info.vendor.name, request.method, _vendor_path(info.vendor))
+            rule = engine.faults.match(info.vendor.name, req.method, _vendor_path(info.vendor))
             if rule is not None:
                 return apply_fault(info.vendor, rule)
         return None
 
     @app.after_request
     def _journal(response: Response):
-        info = g.get("emulator")
+        info = getattr(g._get_current_object(), "emulator", None)
         if info is not None and info.vendor is not None:
-            _record(engine, info.vendor, response)
+            _record(engine, info, request._get_current_object(), response)
         return response
 
     @app.errorhandler(VendorError)
@@ -261,29 +263,29 @@ def _closest_route(app: Flask, path: str) -> str | None:
     return match[0] if match else None
 
 
-def _record(engine: Engine, spec, response: Response) -> None:
-    environ = request.environ
+def _record(engine: Engine, info: RequestInfo, req, response: Response) -> None:
+    spec = info.vendor
+    environ = req.environ
     prefix = spec.prefix()
-    path = request.path[len(prefix):] or "/"
-    rule = request.url_rule
+    path = req.path[len(prefix):] or "/"
+    rule = req.url_rule
     route = (rule.rule[len(prefix):] or "/") if rule is not None and rule.rule.startswith(prefix) else path
-    length = request.content_length
+    length = req.content_length
     if length is not None and length > JOURNAL_BODY_LIMIT:
         body = {"_omitted": f"{length} bytes"}
     else:
         try:
-            body = request.get_data(cache=True)
+            body = req.get_data(cache=True)
         except HTTPException:
             body = None
     answer = None if response.direct_passthrough else response.get_data()
-    headers = [(k[5:].replace("_", "-").title(), v) for k, v in environ.items() if k.startswith("HTTP_")]
+    headers = [(k[5:].replace("_", "-").title(), v) for k, v in environ.items() if k[:5] == "HTTP_"]
     if environ.get("CONTENT_TYPE"):
         headers.append(("Content-Type", environ["CONTENT_TYPE"]))
-    info = g.emulator
     fault = info.fault
     dropped = fault is not None and fault.get("effect") in ("drop", "timeout")
     engine.journal.record(Recorded(
-        epoch=engine.clock.time(), vendor=spec.name, account=info.account, method=request.method, path=path,
+        epoch=engine.clock.time(), vendor=spec.name, account=info.account, method=req.method, path=path,
         route=route, query=environ.get("QUERY_STRING", ""), headers=headers, body=body,
         status=None if dropped else response.status_code, response=None if dropped else answer,
         response_json=response.mimetype == "application/json",

@@ -20,7 +20,7 @@ def bind_account(name: str) -> None:
     This is also where fault rules scoped to an account fire: the vendor has just
     identified the account.
     """
-    info = g.emulator
+    info = g._get_current_object().emulator
     info.account = name
     faults = current_app.extensions["emulator"].faults
     if faults and faults.has_account_rules() and info.fault is None:
@@ -42,9 +42,10 @@ def json_body(*, required: bool = True, require_content_type: bool = False) -> A
     is fine) unless ``required``. Malformed JSON raises :class:`BadBody` (400); a body whose
     content type is not JSON raises it with 415 when ``require_content_type``.
     """
-    data = request.get_data(cache=True)
-    if require_content_type and data and not request.is_json:
-        raise BadBody(f"Content-Type must be application/json, got {request.content_type or 'none'!r}",
+    req = request._get_current_object()
+    data = req.get_data(cache=True)
+    if require_content_type and data and not req.is_json:
+        raise BadBody(f"Content-Type must be application/json, got {req.content_type or 'none'!r}",
                       status=415, kind="unsupported_media_type")
     if not data.strip():
         if required:

@@ -28,8 +28,10 @@ def build_openapi(app, server_url: str | None = None) -> dict:
         for scheme_name, scheme in vendor.security_schemes.items():
             spec.components.security_scheme(f"{name}_{scheme_name}", dict(scheme))
         error_ref = None
-        if vendor.error_schema is not None:
-            spec.components.schema(f"{name}_error", dict(vendor.error_schema))
+        error_schema = vendor.error_schema() if callable(vendor.error_schema) else vendor.error_schema
+        metadata = vendor.openapi() if callable(vendor.openapi) else vendor.openapi
+        if error_schema is not None:
+            spec.components.schema(f"{name}_error", dict(error_schema))
             error_ref = {"$ref": f"#/components/schemas/{name}_error"}
         security = [{f"{name}_{s}": []} for s in vendor.security_schemes]
         prefix = vendor.prefix()
@@ -41,7 +43,7 @@ def build_openapi(app, server_url: str | None = None) -> dict:
             path = _CONVERTER.sub(lambda m: "{" + m.group(2) + "}", rule.rule)
             view = app.view_functions.get(rule.endpoint)
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-                meta = dict(vendor.openapi.get(f"{method} {route}", {}))
+                meta = dict(metadata.get(f"{method} {route}", {}))
                 op = _operation(vendor, method, route, rule, view, meta, security, error_ref)
                 by_path.setdefault(path, {})[method.lower()] = op
         for path, operations in sorted(by_path.items()):

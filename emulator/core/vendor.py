@@ -53,14 +53,17 @@ class VendorSpec:
     fake_payloads: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
     """Endpoint name -> ``(faker, n=None, **options) -> payload``: valid request bodies for the
     ``fake_contact`` fixture (``"default"`` is used when options or ``n`` are given)."""
-    openapi: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    openapi: Mapping[str, Mapping[str, Any]] | Callable[[], Mapping[str, Mapping[str, Any]]] = field(
+        default_factory=dict)
     """``"POST /route"`` -> ``{"schema": marshmallow schema (request body), "status": success
     status, "summary": ..., "auth": False for unauthenticated routes, "query": schema}`` for the
-    OpenAPI document; routes not listed are still documented from the URL map."""
+    OpenAPI document; routes not listed are still documented from the URL map. May be a
+    function returning the mapping, so the schemas are imported only when the document is
+    asked for (marshmallow stays off the start-up path)."""
     security_schemes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """OpenAPI security schemes of the vendor (name -> scheme); all apply to every route."""
-    error_schema: Mapping[str, Any] | None = None
-    """JSON schema of the vendor's error body (OpenAPI 3.0 dialect)."""
+    error_schema: Mapping[str, Any] | Callable[[], Mapping[str, Any]] | None = None
+    """JSON schema of the vendor's error body (OpenAPI 3.0 dialect), or a function returning it."""
 
     def prefix(self) -> str:
         return f"/{self.name}"

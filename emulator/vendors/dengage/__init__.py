@@ -5,9 +5,28 @@ from __future__ import annotations
 from emulator.core.store import Index
 from emulator.core.vendor import VendorSpec
 
-from . import errors, model, routes, schemas
+from . import errors, model, routes
 
 _BASE = "/rest"
+
+def _openapi() -> dict:
+    """OpenAPI metadata, built on demand: the marshmallow schemas stay off the start-up path."""
+    from . import schemas
+
+    return {
+        f"POST {_BASE}/login": {"schema": schemas.LoginSchema, "auth": False,
+                                "summary": "Log in: a bearer token for expires_in seconds"},
+        f"POST {_BASE}/bulk/contacts": {"schema": schemas.BulkUpsertSchema,
+                                        "summary": "BulkUpsert into master_contact (once a minute)"},
+        f"GET {_BASE}/contacts/<path:contact_key>": {"query": schemas.ContactQuery},
+    }
+
+
+def _error_schema() -> dict:
+    from . import schemas
+
+    return schemas.ERROR_SCHEMA
+
 
 VENDOR = VendorSpec(
     name="dengage",
@@ -36,13 +55,7 @@ VENDOR = VendorSpec(
     load_account=model.load_account,
     describe_credentials=model.describe_credentials,
     base_path=_BASE,
-    openapi={
-        f"POST {_BASE}/login": {"schema": schemas.LoginSchema, "auth": False,
-                                "summary": "Log in: a bearer token for expires_in seconds"},
-        f"POST {_BASE}/bulk/contacts": {"schema": schemas.BulkUpsertSchema,
-                                        "summary": "BulkUpsert into master_contact (once a minute)"},
-        f"GET {_BASE}/contacts/<path:contact_key>": {"query": schemas.ContactQuery},
-    },
+    openapi=_openapi,
     security_schemes={"bearer": {"type": "http", "scheme": "bearer"}},
-    error_schema=schemas.ERROR_SCHEMA,
+    error_schema=_error_schema,
 )

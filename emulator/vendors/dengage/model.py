@@ -21,16 +21,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from marshmallow import ValidationError
-
 from emulator.core.accounts import FixtureError
 from emulator.core.clock import iso
 from emulator.core.journal import note
 
-from . import schemas
 from .errors import FIELD_ERROR, LIMITED, VALIDATION_FAILED, DengageError, forbidden
 
 VENDOR = "dengage"
+MAX_RECORDS = 1000
+"""Records in one BulkUpsert call (the vendor's limit)."""
 REQUIRED_ROLE = "DataSpace.Manage"
 NEW_KEY = "new_contact_key"
 """A pseudo-column: renames the record's contact (never with ``insertIfNotExists: true``)."""
@@ -344,6 +343,10 @@ class Backend:
 
     def _parse_call(self, body: dict) -> Call:
         """The call's own shape (code 1 on any problem, all of them listed)."""
+        from marshmallow import ValidationError  # on first use: start-up stays light
+
+        from . import schemas
+
         for key in body:
             if key not in schemas.BULK.fields:
                 note(key, body[key], None, "unknown top-level key ignored")
@@ -603,8 +606,8 @@ def fake_bulk(fake, n: int | None = None, **options) -> dict:
 
 def load_account(backend: Backend, payloads: list[dict]) -> None:
     """Store the fixture's generated contacts (the bulk path, without the call limit)."""
-    for start in range(0, len(payloads), schemas.MAX_RECORDS):
-        chunk = payloads[start:start + schemas.MAX_RECORDS]
+    for start in range(0, len(payloads), MAX_RECORDS):
+        chunk = payloads[start:start + MAX_RECORDS]
         backend.bulk_upsert({"columns": list(chunk[0]), "contactDatas": chunk, "insertIfNotExists": True,
                              "throwExceptionIfInvalidRecord": True}, limited=False)
 

@@ -6,12 +6,10 @@ body, call the account's backend, render the ``{"code", "message", "data"}`` env
 from __future__ import annotations
 
 from flask import Blueprint, request
-from marshmallow import ValidationError
 
 from emulator.core.journal import note
 from emulator.http import bind_account, engine, json_object
 
-from . import schemas
 from .errors import BAD_LOGIN, FIELD_ERROR, DengageError, not_authenticated
 from .model import VENDOR, backend_for_token, find_account
 
@@ -49,6 +47,10 @@ def blueprint() -> Blueprint:
     @bp.post("/rest/login")
     def login():
         """Exchange the API user's userkey and password for a bearer token."""
+        from marshmallow import ValidationError  # on first use: start-up stays light
+
+        from . import schemas
+
         body = read_body()
         for key in body:
             if key not in schemas.LOGIN.fields:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-MAX_RECORDS = 1000
+from .model import MAX_RECORDS  # the vendor's limit, kept with the rules
 
 
 class StrictBoolean(fields.Boolean):

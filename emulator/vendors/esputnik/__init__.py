@@ -4,9 +4,32 @@ from __future__ import annotations
 from emulator.core.store import Index
 from emulator.core.vendor import VendorSpec
 
-from . import errors, model, routes, schemas
+from . import errors, model, routes
 
 _API = routes.API
+
+def _openapi() -> dict:
+    """OpenAPI metadata, built on demand: the marshmallow schemas stay off the start-up path."""
+    from . import schemas
+
+    return {
+        f"POST {_API}/contact/subscribe": {"schema": schemas.EsputnikSubscribeSchema},
+        f"POST {_API}/contacts": {"schema": schemas.EsputnikContactsSchema},
+        f"GET {_API}/contacts": {"query": schemas.EsputnikSearchQuery},
+        f"POST {_API}/contact": {"schema": schemas.EsputnikAddContactSchema},
+        f"DELETE {_API}/contact": {"query": schemas.EsputnikDeleteQuery},
+        f"PUT {_API}/contact/<contact_id>": {"schema": schemas.EsputnikAddContactSchema},
+        f"POST {_API}/contacts/upload": {"schema": schemas.EsputnikUploadSchema},
+        f"POST {_API}/group/<group_id>/contacts/attach": {"schema": schemas.EsputnikSegmentContactsSchema},
+        f"POST {_API}/group/<group_id>/contacts/detach": {"schema": schemas.EsputnikSegmentContactsSchema},
+    }
+
+
+def _error_schema() -> dict:
+    from . import schemas
+
+    return schemas.ERROR_SCHEMA
+
 
 VENDOR = VendorSpec(
     name="esputnik",
@@ -49,18 +72,8 @@ VENDOR = VendorSpec(
     load_account=model.load_account,
     describe_credentials=model.describe_credentials,
     base_path=_API,
-    openapi={
-        f"POST {_API}/contact/subscribe": {"schema": schemas.EsputnikSubscribeSchema},
-        f"POST {_API}/contacts": {"schema": schemas.EsputnikContactsSchema},
-        f"GET {_API}/contacts": {"query": schemas.EsputnikSearchQuery},
-        f"POST {_API}/contact": {"schema": schemas.EsputnikAddContactSchema},
-        f"DELETE {_API}/contact": {"query": schemas.EsputnikDeleteQuery},
-        f"PUT {_API}/contact/<contact_id>": {"schema": schemas.EsputnikAddContactSchema},
-        f"POST {_API}/contacts/upload": {"schema": schemas.EsputnikUploadSchema},
-        f"POST {_API}/group/<group_id>/contacts/attach": {"schema": schemas.EsputnikSegmentContactsSchema},
-        f"POST {_API}/group/<group_id>/contacts/detach": {"schema": schemas.EsputnikSegmentContactsSchema},
-    },
+    openapi=_openapi,
     security_schemes={"basic": {"type": "http", "scheme": "basic",
                                 "description": "any user name; the password is the account's API key"}},
-    error_schema=schemas.ERROR_SCHEMA,
+    error_schema=_error_schema,
 )

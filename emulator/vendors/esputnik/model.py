@@ -32,10 +32,14 @@ from emulator.core.journal import collect_notes, note
 from emulator.core.store import DuplicateKey
 
 from .errors import EsputnikError, not_found
-from .schemas import DEDUPE_ON, MAX_BULK, MAX_ROWS, MAX_SEGMENT_IDS
 
 VENDOR = "esputnik"
 log = logging.getLogger("emulator.esputnik")
+
+DEDUPE_ON = ("email", "sms", "email_or_sms", "id", "externalCustomerId", "push", "webpush", "fieldId")
+MAX_BULK = 3000
+MAX_SEGMENT_IDS = 500
+MAX_ROWS = 500
 
 # Channel type as sent -> as stored (the vendor spells web push both ways).
 CHANNEL_TYPES = {"email": "email", "sms": "sms", "mobilepush": "mobilepush", "webpush": "webpush",

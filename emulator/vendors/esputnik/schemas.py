@@ -9,11 +9,9 @@ from __future__ import annotations
 from marshmallow import Schema, validate
 from marshmallow import fields as f  # "fields" is also a contact key
 
+from .model import DEDUPE_ON, MAX_BULK, MAX_ROWS, MAX_SEGMENT_IDS  # noqa: F401 - the limits live with the rules
+
 CHANNEL_TYPES = ("email", "sms", "mobilepush", "webpush", "webPush", "viber", "telegram")
-DEDUPE_ON = ("email", "sms", "email_or_sms", "id", "externalCustomerId", "push", "webpush", "fieldId")
-MAX_BULK = 3000
-MAX_SEGMENT_IDS = 500
-MAX_ROWS = 500
 
 
 class EsputnikChannelSchema(Schema):

@@ -4,9 +4,27 @@ from __future__ import annotations
 from emulator.core.store import Index
 from emulator.core.vendor import VendorSpec
 
-from . import errors, model, routes, schemas
+from . import errors, model, routes
 
 _BASE = "/v1/public"
+
+def _openapi() -> dict:
+    """OpenAPI metadata, built on demand: the marshmallow schemas stay off the start-up path."""
+    from . import schemas
+
+    return {
+        f"POST {_BASE}/contact/create": {"schema": schemas.CreateContactsSchema, "status": 201},
+        f"DELETE {_BASE}/contact/delete": {"schema": schemas.DeleteContactsSchema, "status": 204},
+        f"POST {_BASE}/contact-list/create": {"schema": schemas.CreateListSchema, "status": 201},
+        f"POST {_BASE}/contact-list/empty": {"schema": schemas.EmptyListSchema, "status": 200},
+    }
+
+
+def _error_schema() -> dict:
+    from . import schemas
+
+    return schemas.ERROR_SCHEMA
+
 
 VENDOR = VendorSpec(
     name="octopush",
@@ -38,13 +56,8 @@ VENDOR = VendorSpec(
     load_account=model.load_account,
     describe_credentials=model.describe_credentials,
     base_path=_BASE,
-    openapi={
-        f"POST {_BASE}/contact/create": {"schema": schemas.CreateContactsSchema, "status": 201},
-        f"DELETE {_BASE}/contact/delete": {"schema": schemas.DeleteContactsSchema, "status": 204},
-        f"POST {_BASE}/contact-list/create": {"schema": schemas.CreateListSchema, "status": 201},
-        f"POST {_BASE}/contact-list/empty": {"schema": schemas.EmptyListSchema, "status": 200},
-    },
+    openapi=_openapi,
     security_schemes={"login": {"type": "apiKey", "in": "header", "name": "api-login"},
                       "key": {"type": "apiKey", "in": "header", "name": "api-key"}},
-    error_schema=schemas.ERROR_SCHEMA,
+    error_schema=_error_schema,
 )
