@@ -14,6 +14,7 @@ import time
 
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Rule
 
 from .core.engine import Engine
 from .core.errors import BadBody, EmulatorError, VendorError
@@ -26,6 +27,25 @@ ADMIN_PREFIX = "/_emulator"
 JOURNAL_BODY_LIMIT = 1024 * 1024
 
 _KINDS = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
+
+
+class LazyBuildRule(Rule):
+    """A URL rule whose URL *builder* (for ``url_for``) is compiled on first use.
+
+    werkzeug compiles one for every rule when it is added, which is most of the cost of
+    building the app (about 50 rules); routing requests never needs it.
+    """
+
+    def _compile_builder(self, append_unknown: bool = True):
+        compile_now = super()._compile_builder
+        slot = "_build_unknown" if append_unknown else "_build"
+
+        def build(rule, *args, **kwargs):
+            real = compile_now(append_unknown).__get__(rule, None)
+            setattr(rule, slot, real)
+            return real(*args, **kwargs)
+
+        return build
 
 
 class DroppedConnection(ConnectionError):
@@ -97,6 +117,7 @@ def create_app(settings: Settings | dict | None = None, vendors=None) -> Flask:
 
         vendors = load_vendors(settings.vendors)
     app = Flask("emulator")
+    app.url_rule_class = LazyBuildRule
     app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, JSON_SORT_KEYS=False)
     app.json.sort_keys = False
     app.json.ensure_ascii = False

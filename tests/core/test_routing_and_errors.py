@@ -94,3 +94,12 @@ def test_admin_errors_name_the_field(sample):
     assert sample.post("/_emulator/seed", json={"fixture": "no-such-fixture"}).status_code == 400
     assert sample.get("/_emulator/state?vendor=nope").status_code == 404
     assert sample.post("/_emulator/reset", data="{", content_type="application/json").status_code == 400
+
+
+def test_url_building_still_works_with_lazily_compiled_builders(sample_app):
+    from flask import url_for
+
+    with sample_app.test_request_context():
+        assert url_for("emulator_admin.health") == "/_emulator/health"
+        assert url_for("sample.show", contact_id=7) == "/sample/contacts/7"
+        assert url_for("sample.show", contact_id=7, q="x") == "/sample/contacts/7?q=x"
