@@ -42,14 +42,11 @@ class Context:
         self.quick = quick
         self._reference: dict[int, float] = {}
         self._local = threading.local()
-        self._apps = []
 
     # -- apps and servers ----------------------------------------------------------
     def make_app(self, vendors=None, **settings):
         settings.setdefault("fixture", "empty")
-        app = create_app(settings, vendors=vendors)
-        self._apps.append(app)
-        return app
+        return create_app(settings, vendors=vendors)
 
     @staticmethod
     def engine(app):
@@ -340,31 +337,45 @@ def vendor_sections() -> dict:
     return out
 
 
+def run_section(name: str, quick: bool) -> list[dict]:
+    """Run one section in this process and return its rows."""
+    sys.path.insert(0, str(HERE))
+    ctx = Context(quick=quick)
+    sections = {**CORE_SECTIONS, **vendor_sections()}
+    try:
+        rows = sections[name](ctx)
+    except Exception as exc:  # noqa: BLE001 - one broken section must not hide the others
+        rows = [ctx.row(f"{name}: failed ({type(exc).__name__}: {exc})", float("nan"), "", None, False)]
+    for row in rows:
+        row["section"] = name
+    return rows
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="shorter runs (rough figures)")
     parser.add_argument("--only", nargs="*", help="sections to run (startup, reset, store, <vendor> ...)")
     parser.add_argument("--out", default=str(HERE / "results.json"))
+    parser.add_argument("--section", help=argparse.SUPPRESS)  # internal: run one section, rows to stdout
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(HERE))
-    ctx = Context(quick=args.quick)
-    sections = {**CORE_SECTIONS, **vendor_sections()}
+    if args.section:
+        print(json.dumps(run_section(args.section, args.quick), default=str))
+        return 0
+    names = [n for n in [*CORE_SECTIONS, *vendor_sections()] if not args.only or n in args.only]
     results = []
-    for name, fn in sections.items():
-        if args.only and name not in args.only:
-            continue
+    for name in names:
+        # Each section runs in a fresh process: one section's large stores must not slow the
+        # next one down (every garbage collection walks the whole heap).
         started = time.perf_counter()
+        cmd = [sys.executable, __file__, "--section", name] + (["--quick"] if args.quick else [])
+        proc = subprocess.run(cmd, capture_output=True, text=True)
         try:
-            rows = fn(ctx)
-        except Exception as exc:  # noqa: BLE001 - one broken section must not hide the others
-            rows = [ctx.row(f"{name}: failed ({type(exc).__name__}: {exc})", float("nan"), "", None, False)]
-        for row in rows:
-            row["section"] = name
+            rows = json.loads(proc.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            rows = [{"name": f"{name}: failed (exit {proc.returncode}) {proc.stderr[-300:]}", "value": float("nan"),
+                     "unit": "", "target": None, "ok": False, "section": name}]
         results.extend(rows)
         _print_rows(name, rows, time.perf_counter() - started)
-    if ctx._reference:
-        results.append({"section": "reference", "name": "minimal Flask app rate", "unit": "req/s",
-                        "value": ctx._reference, "target": None, "ok": None})
     Path(args.out).write_text(json.dumps({"python": sys.version.split()[0], "quick": args.quick,
                                           "cpus": os.cpu_count(), "rows": results}, indent=2, default=str))
     failed = [r for r in results if r.get("ok") is False]
