@@ -26,6 +26,7 @@ Persistence (``path`` given) is a snapshot plus a write-ahead log:
 from __future__ import annotations
 
 import copy
+import gc
 import json
 import os
 import threading
@@ -38,6 +39,17 @@ from tinydb.storages import MemoryStorage
 from tinydb.table import Document, Table
 
 KeyFn = Callable[[dict], Any]
+
+FREEZE_BATCH = 500
+"""After a write of at least this many documents, the store's documents are moved out of
+the cyclic garbage collector's sight (``gc.freeze``): stored documents are long-lived by
+nature, and a full collection walks every tracked object, so without this the cost of a
+write grows with the size of the store."""
+
+
+def _settle(count: int) -> None:
+    if count >= FREEZE_BATCH:
+        gc.freeze()
 
 
 def copy_json(value):
@@ -289,7 +301,9 @@ class Collection:
             pending: dict = {}
             for i, doc in enumerate(docs):
                 self._check_unique(-1 - i, doc, pending)
-            return self.table.insert_multiple(docs)
+            ids = self.table.insert_multiple(docs)
+        _settle(len(docs))
+        return ids
 
     def replace(self, doc_id: int, doc: dict) -> None:
         """Replace the whole document ``doc_id``."""
@@ -326,7 +340,8 @@ class Collection:
                     view[doc_id] = dict(doc)
 
             self.table._update_table(updater)
-            return new_ids
+        _settle(len(inserts) + len(replaces))
+        return new_ids
 
     def remove(self, doc_id: int) -> None:
         with self.store.transaction():
