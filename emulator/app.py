@@ -104,6 +104,13 @@ class Dispatch:
         return truncated()
 
 
+class EmulatorFlask(Flask):
+    """Flask, minus a per-call check the emulator does not need: it has no async views."""
+
+    def ensure_sync(self, func):
+        return func
+
+
 def create_app(settings: Settings | dict | None = None, vendors=None) -> Flask:
     """Build the emulator app.
 
@@ -116,7 +123,7 @@ def create_app(settings: Settings | dict | None = None, vendors=None) -> Flask:
         from .vendors import load_vendors
 
         vendors = load_vendors(settings.vendors)
-    app = Flask("emulator")
+    app = EmulatorFlask("emulator")
     app.url_rule_class = LazyBuildRule
     app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, JSON_SORT_KEYS=False)
     app.json.sort_keys = False

@@ -59,32 +59,49 @@ class intercept(contextlib.ContextDecorator):  # noqa: N801 - used like a functi
         with _patch_lock:
             original = self._original = requests.adapters.HTTPAdapter.send
             self._original_env = (requests.sessions.Session.merge_environment_settings,
-                                  requests.sessions.resolve_proxies)
-            merge_env, resolve_proxies = self._original_env
+                                  requests.sessions.resolve_proxies, requests.sessions.get_netrc_auth)
+            merge_env, resolve_proxies, netrc_auth = self._original_env
+            netrc_by_host: dict = {}
+
+            @functools.lru_cache(maxsize=1024)
+            def intercepted(url: str) -> bool:
+                return (urlsplit(url).hostname or "").lower() in hosts
+
+            # .netrc is read once per host while interception lasts (it may hold the vendor's
+            # Basic auth credentials, so it is still honoured).
+            def get_netrc_auth(url, raise_errors=False):
+                if not intercepted(url):
+                    return netrc_auth(url, raise_errors)
+                host = urlsplit(url).hostname
+                if host not in netrc_by_host:
+                    netrc_by_host[host] = netrc_auth(url, raise_errors)
+                return netrc_by_host[host]
 
             # No connection is made for an intercepted host, so the proxy and certificate
             # settings requests reads from the environment on every call do not apply.
             def merge_environment_settings(session, url, proxies, stream, verify, cert):
-                if (urlsplit(url).hostname or "").lower() in hosts:
+                if intercepted(url):
                     merge = requests.sessions.merge_setting
                     return {"proxies": merge(proxies, session.proxies), "stream": merge(stream, session.stream),
                             "verify": merge(verify, session.verify), "cert": merge(cert, session.cert)}
                 return merge_env(session, url, proxies, stream, verify, cert)
 
             def resolve_intercepted_proxies(request, proxies, trust_env=True):
-                if (urlsplit(request.url).hostname or "").lower() in hosts:
+                if intercepted(request.url):
                     return dict(proxies or {})
                 return resolve_proxies(request, proxies, trust_env)
 
             requests.sessions.Session.merge_environment_settings = merge_environment_settings
             requests.sessions.resolve_proxies = resolve_intercepted_proxies
+            requests.sessions.get_netrc_auth = get_netrc_auth
 
             @functools.wraps(original)
             def send(adapter, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
-                host = (urlsplit(request.url).hostname or "").lower()
-                if host in hosts:
-                    return _call_app(app, adapter, request, timeout, rewrite.get(host))
+                if intercepted(request.url):
+                    prefix = rewrite.get((urlsplit(request.url).hostname or "").lower()) if rewrite else None
+                    return _call_app(app, adapter, request, timeout, prefix)
                 if strict:
+                    host = (urlsplit(request.url).hostname or "").lower()
                     raise UnexpectedHost(f"request to {host!r} ({request.method} {request.url}) while only the "
                                          f"emulated vendor hosts are allowed: {', '.join(sorted(hosts))}")
                 return original(adapter, request, stream=stream, timeout=timeout, verify=verify, cert=cert,
@@ -102,7 +119,7 @@ class intercept(contextlib.ContextDecorator):  # noqa: N801 - used like a functi
             if self._original is not None:
                 requests.adapters.HTTPAdapter.send = self._original
                 (requests.sessions.Session.merge_environment_settings,
-                 requests.sessions.resolve_proxies) = self._original_env
+                 requests.sessions.resolve_proxies, requests.sessions.get_netrc_auth) = self._original_env
                 self._original = None
 
     @property
