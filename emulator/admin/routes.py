@@ -8,7 +8,6 @@ from flask import Blueprint, jsonify, request
 
 from .. import __version__
 from ..core.accounts import FixtureError
-from ..core.clock import parse_instant
 from ..core.errors import EmulatorError
 from ..core.faults import FaultRuleError
 from ..core.journal import lint_summary
@@ -155,5 +154,3 @@ def build_admin(engine) -> Blueprint:
     register_dashboard(bp, engine)
     return bp
 
-
-__all__ = ["build_admin", "parse_instant"]
