@@ -30,6 +30,23 @@ def save_screenshot(driver, tmp_path: Path, name: str) -> Path:
     return path
 
 
+def navigate(driver, action, timeout: float = 15) -> None:
+    """Run ``action`` (a click or submit that loads a new page) and wait until the new page is loaded.
+
+    Selenium's click and submit return before the browser has replaced the page, so a look-up
+    straight after them can see the old page or none.
+    """
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    old_page = driver.find_element(By.TAG_NAME, "html")
+    action()
+    wait = WebDriverWait(driver, timeout)
+    wait.until(expected_conditions.staleness_of(old_page))
+    wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
 @pytest.mark.browser
 @pytest.mark.live
 def test_dashboard_finds_a_contact_and_reset_removes_it(make_app, live, chromium, httpserver, tmp_path):
@@ -57,12 +74,12 @@ def test_dashboard_finds_a_contact_and_reset_removes_it(make_app, live, chromium
 
     search = chromium.find_element(By.NAME, "q")
     search.send_keys("ada.browser")
-    search.submit()
+    navigate(chromium, search.submit)
     rows = chromium.find_elements(By.CSS_SELECTOR, "#documents tbody tr")
     assert len(rows) == 1
     assert "ada.browser@example.com" in rows[0].text and str(contact_id) in rows[0].text
 
-    chromium.find_element(By.ID, "reset-all").click()
+    navigate(chromium, chromium.find_element(By.ID, "reset-all").click)
     assert "Reset every vendor" in chromium.find_element(By.CSS_SELECTOR, ".banner.ok").text
     assert "No contacts match “ada.browser”." in chromium.find_element(By.ID, "no-documents").text
     assert "ada.browser@example.com" not in chromium.find_element(By.TAG_NAME, "body").text
