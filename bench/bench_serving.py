@@ -18,14 +18,20 @@ BODY = {"contacts": [{"phone_number": "+33612345678", "first_name": "Ann", "last
 def rows(ctx) -> list[dict]:
     out = []
     # serve mode (waitress, own process) vs the minimal app on the werkzeug dev server (own process)
-    port = ctx.free_port()
-    with ctx.serve_process([sys.executable, str(ROOT / "bench" / "minimal_app.py"), str(port)], port,
-                           health_path="/health") as url:
-        minimal, tool = ctx.load(f"{url}/contacts", BODY, {})
-    port = ctx.free_port()
+    minimal_port, port = ctx.free_port(), ctx.free_port()
     cmd = [sys.executable, "-m", "emulator", "serve", "--port", str(port), "--fixture", "empty"]
-    with ctx.serve_process(cmd, port) as url:
-        served, _ = ctx.load(f"{url}/octopush{CREATE}", BODY, HEADERS)
+    with ctx.serve_process([sys.executable, str(ROOT / "bench" / "minimal_app.py"), str(minimal_port)],
+                           minimal_port, health_path="/health") as minimal_url, ctx.serve_process(cmd, port) as url:
+        tools = set()
+
+        def load(target, body, headers):
+            rate, tool = ctx.load(target, body, headers, seconds=2.0)
+            tools.add(tool)
+            return rate
+
+        served, minimal = ctx.paired(lambda: load(f"{url}/octopush{CREATE}", BODY, HEADERS),
+                                     lambda: load(f"{minimal_url}/contacts", BODY, {}), rounds=4)
+    tool = "/".join(sorted(tools))
     out.append(ctx.row(f"minimal Flask app, dev server, own process ({tool}, 8 connections)", minimal, "req/s"))
     out.append(ctx.row("contact-emulator serve (waitress), Octopush create", served, "req/s"))
     out.append(ctx.row("serve mode / minimal app on the dev server", served / minimal, "×", "≥ 1.4",
@@ -40,15 +46,16 @@ def rows(ctx) -> list[dict]:
     def body():
         return {"contacts": [{"phone_number": f"+33{next(numbers)}", "first_name": "Ann"}]}
 
-    before = ctx.reference_rate(1, fresh=True)
-    with ctx.live(app) as server:
+    with ctx.live(app) as server, ctx.minimal_live() as minimal_call:
         url = f"{server.url}/octopush{CREATE}"
-        live = ctx.rate(lambda: ctx.session().post(url, json=body(), headers=HEADERS))
-    with intercept(app):
+        live, reference = ctx.paired_rates(lambda: ctx.session().post(url, json=body(), headers=HEADERS),
+                                           minimal_call)
         session = ctx.session()
-        in_process = ctx.rate(lambda: session.post(f"https://api.octopush.com{CREATE}", json=body(), headers=HEADERS))
-    reference = (before + ctx.reference_rate(1, fresh=True)) / 2  # measured around ours: the machine drifts
-    out.append(ctx.row("minimal Flask app, live (dev server, this process), around the two below", reference, "req/s"))
+        in_process, reference_again = ctx.paired_rates(
+            lambda: session.post(f"https://api.octopush.com{CREATE}", json=body(), headers=HEADERS),
+            minimal_call, ours_within=lambda: intercept(app))
+    reference = (reference + reference_again) / 2
+    out.append(ctx.row("minimal Flask app, live (dev server, this process), in turn with the two below", reference, "req/s"))
     out.append(ctx.row("Octopush create, live (dev server, this process)", live, "req/s"))
     out.append(ctx.row("Octopush create, in-process interception", in_process, "req/s"))
     out.append(ctx.row("live create / minimal app live", live / reference, "×", "≥ 0.9", live / reference >= 0.9))

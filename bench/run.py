@@ -7,6 +7,7 @@ the same machine (a minimal Flask app), so the figures mean something on any mac
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import importlib.util
 import json
@@ -108,6 +109,42 @@ class Context:
                 payload = {"email": "ann@example.com", "name": "Ann"}
                 self._reference[threads] = self.rate(lambda: self.session().post(url, json=payload), threads)
         return self._reference[threads]
+
+    @contextmanager
+    def minimal_live(self):
+        """The minimal Flask app on a live server; yields a function that makes one call."""
+        from minimal_app import create_minimal_app
+
+        with self.live(create_minimal_app(), health_path="/health") as server:
+            url = f"{server.url}/contacts"
+            payload = {"email": "ann@example.com", "name": "Ann"}
+            yield lambda: self.session().post(url, json=payload)
+
+    def paired_rates(self, ours, reference, threads: int = 1, rounds: int = 6, seconds: float = 0.8,
+                     ours_within=contextlib.nullcontext) -> tuple[float, float]:
+        """(ours, reference): median rates over ``rounds`` alternating runs (A B B A A B ...).
+
+        Both are measured in the same stretch of time, in turn, so a drift of the machine's
+        speed weighs on both alike; the median drops a round a hiccup spoiled. ``ours`` runs
+        inside ``ours_within()`` (say, an interception), the reference outside it.
+        """
+        return self.paired(lambda: self._rate_within(ours_within, ours, threads, seconds),
+                           lambda: self.rate(reference, threads, seconds), rounds)
+
+    def _rate_within(self, within, fn, threads, seconds) -> float:
+        with within():
+            return self.rate(fn, threads, seconds)
+
+    def paired(self, measure_ours, measure_reference, rounds: int = 6) -> tuple[float, float]:
+        """(ours, reference): medians of two measurements taken in turn, A B B A A B ..."""
+        if self.quick:
+            rounds = 2
+        mine, theirs = [], []
+        for i in range(rounds):
+            pair = [(measure_ours, mine), (measure_reference, theirs)]
+            for measure, out in (pair if i % 2 == 0 else pair[::-1]):
+                out.append(measure())
+        return statistics.median(mine), statistics.median(theirs)
 
     @contextmanager
     def serve_process(self, cmd: list[str], port: int, health_path: str = "/_emulator/health", env=None):

@@ -298,7 +298,8 @@ def _record(engine: Engine, info: RequestInfo, req, response: Response) -> None:
     path = req.path[len(prefix):] or "/"
     rule = req.url_rule
     route = (rule.rule[len(prefix):] or "/") if rule is not None and rule.rule.startswith(prefix) else path
-    length = req.content_length
+    length = environ.get("CONTENT_LENGTH")
+    length = int(length) if length and length.isdigit() else None
     if length is not None and length > JOURNAL_BODY_LIMIT:
         body = {"_omitted": f"{length} bytes"}
     else:
@@ -307,14 +308,15 @@ def _record(engine: Engine, info: RequestInfo, req, response: Response) -> None:
         except HTTPException:
             body = None
     answer = None if response.direct_passthrough else response.get_data()
-    headers = [(k[5:].replace("_", "-").title(), v) for k, v in environ.items() if k[:5] == "HTTP_"]
+    # CGI-style names (HTTP_API_KEY); the journal turns them into header names when read.
+    headers = [(k, v) for k, v in environ.items() if k[:5] == "HTTP_"]
     if environ.get("CONTENT_TYPE"):
-        headers.append(("Content-Type", environ["CONTENT_TYPE"]))
+        headers.append(("CONTENT_TYPE", environ["CONTENT_TYPE"]))
     fault = info.fault
     dropped = fault is not None and fault.get("effect") in ("drop", "timeout")
     engine.journal.record(Recorded(
         epoch=engine.clock.time(), vendor=spec.name, account=info.account, method=req.method, path=path,
         route=route, query=environ.get("QUERY_STRING", ""), headers=headers, body=body,
         status=None if dropped else response.status_code, response=None if dropped else answer,
-        response_json=response.mimetype == "application/json",
+        response_json=(response.headers.get("Content-Type") or "").startswith("application/json"),
         duration_ms=round((time.perf_counter() - info.started) * 1000, 3), notes=info.notes, fault=fault))

@@ -106,7 +106,7 @@ class Recorded:
                 "vendor": self.vendor, "account": self.account, "method": self.method,
                 "path": self.path, "route": self.route,
                 "query": dict(parse_qsl(self.query, keep_blank_values=True)),
-                "headers": redact_headers(dict(self.headers)),
+                "headers": redact_headers({_header_name(k): v for k, v in self.headers}),
                 "body": _decode(self.body, True),
                 "status": self.status,
                 "response": _decode(self.response, self.response_json),
@@ -117,6 +117,12 @@ class Recorded:
                 view["fault"] = self.fault
             self._view = view
         return self._view
+
+
+def _header_name(cgi_name: str) -> str:
+    """``HTTP_API_KEY`` -> ``Api-Key``; ``CONTENT_TYPE`` -> ``Content-Type``."""
+    name = cgi_name[5:] if cgi_name.startswith("HTTP_") else cgi_name
+    return name.replace("_", "-").title()
 
 
 def _decode(raw, as_json: bool):

@@ -8,6 +8,7 @@ raises :class:`UnexpectedHost` naming it.
 """
 from __future__ import annotations
 
+import collections
 import contextlib
 import functools
 import sys
@@ -82,7 +83,8 @@ class intercept(contextlib.ContextDecorator):  # noqa: N801 - used like a functi
             def merge_environment_settings(session, url, proxies, stream, verify, cert):
                 if intercepted(url):
                     merge = requests.sessions.merge_setting
-                    return {"proxies": merge(proxies, session.proxies), "stream": merge(stream, session.stream),
+                    merged_proxies = merge(proxies, session.proxies) if proxies or session.proxies else {}
+                    return {"proxies": merged_proxies, "stream": merge(stream, session.stream),
                             "verify": merge(verify, session.verify), "cert": merge(cert, session.cert)}
                 return merge_env(session, url, proxies, stream, verify, cert)
 
@@ -91,6 +93,7 @@ class intercept(contextlib.ContextDecorator):  # noqa: N801 - used like a functi
                     return dict(proxies or {})
                 return resolve_proxies(request, proxies, trust_env)
 
+            self._key_val_modules = _install_key_val_fast_path()
             requests.sessions.Session.merge_environment_settings = merge_environment_settings
             requests.sessions.resolve_proxies = resolve_intercepted_proxies
             requests.sessions.get_netrc_auth = get_netrc_auth
@@ -120,11 +123,46 @@ class intercept(contextlib.ContextDecorator):  # noqa: N801 - used like a functi
                 requests.adapters.HTTPAdapter.send = self._original
                 (requests.sessions.Session.merge_environment_settings,
                  requests.sessions.resolve_proxies, requests.sessions.get_netrc_auth) = self._original_env
+                for module, original_helper in self._key_val_modules:
+                    module.to_key_val_list = original_helper
                 self._original = None
 
     @property
     def app(self):
         return self._app
+
+
+def _install_key_val_fast_path() -> list:
+    """Give ``requests``' ``to_key_val_list`` a fast path for plain dicts while interception lasts.
+
+    Recent ``requests`` releases test for an ``items()`` method with a ``typing.Protocol``
+    ``isinstance`` check, which costs microseconds per call on Python 3.11, and each request
+    makes several of those calls (merging headers, params and proxies). For a ``dict``, an
+    ``OrderedDict`` or requests' ``CaseInsensitiveDict`` the answer is ``list(value.items())``
+    either way, so the result is the same; anything else takes the library's own path.
+    Returns ``(module, original)`` pairs for the caller to put back.
+    """
+    import collections
+
+    import requests.models
+    import requests.sessions
+    import requests.structures
+
+    plain = (dict, collections.OrderedDict, requests.structures.CaseInsensitiveDict)
+    replaced = []
+    for module in (requests.sessions, requests.models):
+        original = getattr(module, "to_key_val_list", None)
+        if original is None:
+            continue
+
+        def to_key_val_list(value, _original=original):
+            if type(value) in plain:
+                return list(value.items())
+            return _original(value)
+
+        module.to_key_val_list = to_key_val_list
+        replaced.append((module, original))
+    return replaced
 
 
 def _read_timeout(timeout) -> float | None:
@@ -169,7 +207,11 @@ def _environ(request, vendor_prefix: str | None, timeout) -> dict:
         "emulator.intercept": True,
         "emulator.timeout": _read_timeout(timeout),
     }
-    for key, value in request.headers.items():
+    headers = request.headers
+    # requests' CaseInsensitiveDict keeps (name as sent, value) pairs in ``_store``; reading
+    # them there skips the slow generic Mapping iteration on this hot path.
+    store = getattr(headers, "_store", None)
+    for key, value in (store.values() if type(store) is collections.OrderedDict else headers.items()):
         name = key.upper().replace("-", "_")
         if name == "CONTENT_TYPE":
             environ["CONTENT_TYPE"] = value

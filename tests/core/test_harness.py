@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from emulator import intercept
+from emulator.core.journal import REDACTED
 from emulator.testing.handle import EmulatorHandle
 from emulator.testing.intercept import UnexpectedHost
 
@@ -133,6 +134,34 @@ def test_intercept_covers_module_calls_sessions_made_before_and_passes_other_hos
         assert handle.base_url("sample") == "https://api.sample.test"
     with pytest.raises(requests.ConnectionError):  # interception is over: the real host is not reachable
         requests.post("https://api.sample.test/contacts", json={}, timeout=0.5)
+
+
+def test_intercept_keeps_requests_own_merging_and_puts_its_helpers_back(make_app, httpserver):
+    """Session params, headers, cookies and proxies still merge as requests merges them."""
+    import requests.models
+    import requests.sessions
+
+    originals = (requests.sessions.to_key_val_list, requests.models.to_key_val_list,
+                 requests.sessions.Session.merge_environment_settings)
+    httpserver.expect_request("/echo", query_string="a=1&b=2").respond_with_json({"ok": True})
+    app = make_app(vendors=[SAMPLE], fixture=sample_fixture(0))
+    with intercept(app) as handle:
+        session = requests.Session()
+        session.headers.update(KEY_A)
+        session.params = {"a": "1"}
+        session.cookies.set("visit", "yes")
+        reply = session.post("https://api.sample.test/contacts", params={"b": "2"}, proxies={},
+                             json={"email": "p@x.io"}, headers={"X-Trace": "t1"})
+        assert reply.status_code == 201, reply.text
+        entry = handle.requests(vendor="sample", method="POST")[-1]
+        assert entry["query"] == {"a": "1", "b": "2"}
+        assert entry["headers"]["X-Trace"] == "t1" and entry["headers"]["X-Key"] == KEY_A["X-Key"]
+        assert entry["headers"]["Cookie"] == REDACTED  # the session's cookie was sent (and is redacted)
+        assert session.get(httpserver.url_for("/echo"), params={"b": "2"}).json() == {"ok": True}
+        with pytest.raises(ValueError, match="2-tuples"):
+            requests.sessions.to_key_val_list("not pairs")
+    assert (requests.sessions.to_key_val_list, requests.models.to_key_val_list,
+            requests.sessions.Session.merge_environment_settings) == originals
 
 
 def test_strict_interception_names_the_unexpected_host(make_app):
