@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from emulator.core.accounts import FixtureError
@@ -155,24 +155,35 @@ def _valid_as_written(phonenumbers, e164: str) -> bool:
     False, and the caller parses as usual.
     """
     digits = e164[1:]
-    for size in (1, 2, 3):
-        regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(int(digits[:size]))
-        if regions:
-            break
-    else:
+    calling_code = _calling_code(digits[:3])
+    if calling_code is None:
         return False
+    country_code, size, national_prefix = calling_code
     national = digits[size:]
     if len(national) < 2 or national[0] == "0":
         return False
-    country_code = int(digits[:size])
-    metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(country_code, regions[0])
-    if metadata is None:
-        return False
-    prefix = metadata.national_prefix_for_parsing
-    if prefix and re.match(prefix, national):
+    if national_prefix is not None and national_prefix.match(national):
         return False
     return phonenumbers.is_valid_number(phonenumbers.PhoneNumber(country_code=country_code,
                                                                  national_number=int(national)))
+
+
+@cache
+def _calling_code(first_digits: str) -> tuple[int, int, re.Pattern | None] | None:
+    """(country calling code, its length, national prefix pattern) for the first three
+    digits of an E.164 number, or None when no calling code starts them (at most 1000 keys)."""
+    import phonenumbers
+
+    for size in (1, 2, 3):
+        code = int(first_digits[:size])
+        regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(code)
+        if regions:
+            metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(code, regions[0])
+            if metadata is None:
+                return None
+            prefix = metadata.national_prefix_for_parsing
+            return code, size, (re.compile(prefix) if prefix else None)
+    return None
 
 
 # -- the parameter tables ---------------------------------------------------------------
