@@ -55,8 +55,8 @@ def rows(ctx) -> list[dict]:
                 data = backend.bulk_upsert(payload, started)
             assert len(data["inserted"]) == RECORDS and not data["errors"]
 
-    empty = ctx.best_time(bulk, setup=lambda: make(0), repeat=3) / (CALLS * RECORDS)
-    full = ctx.best_time(bulk, setup=lambda: make(big), repeat=3) / (CALLS * RECORDS)
+    empty, full = (t / (CALLS * RECORDS) for t in ctx.best_times_in_turn(bulk, [lambda: make(0), lambda: make(big)],
+                                                                         repeat=5))
     ratio = full / empty
     return [
         ctx.row(f"dengage BulkUpsert ({RECORDS} records per call), empty store", empty * 1e6, "µs/record"),

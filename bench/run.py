@@ -235,6 +235,15 @@ class Context:
             best = min(best, time.perf_counter() - started)
         return best
 
+    def best_times_in_turn(self, fn, setups, repeat: int = 5) -> list[float]:
+        """Best wall time of ``fn(setup())`` for each of ``setups``, the setups taking turns
+        run after run (A B A B ...), so a drift of the machine's speed weighs on all alike."""
+        best = [float("inf")] * len(setups)
+        for _ in range(repeat):
+            for i, setup in enumerate(setups):
+                best[i] = min(best[i], self.best_time(fn, setup=setup, repeat=1))
+        return best
+
     @staticmethod
     def row(name: str, value: float, unit: str, target: str | None = None, ok: bool | None = None) -> dict:
         return {"name": name, "value": value, "unit": unit, "target": target, "ok": ok}
@@ -348,8 +357,7 @@ def store_rows(ctx: Context) -> list[dict]:
 
     rows = []
     empty_coll, big_coll = make(1000), make(big)
-    ins0 = ctx.best_time(inserts, setup=lambda: make(0), repeat=3) / n_ops
-    insb = ctx.best_time(inserts, setup=lambda: make(big), repeat=3) / n_ops
+    ins0, insb = (t / n_ops for t in ctx.best_times_in_turn(inserts, [lambda: make(0), lambda: make(big)], repeat=5))
     look0 = ctx.best_time(lambda: lookups(empty_coll), repeat=3) / n_ops
     lookb = ctx.best_time(lambda: lookups(big_coll), repeat=3) / n_ops
     rows.append(ctx.row("store insert, empty table", ins0 * 1e6, "µs/op"))
