@@ -16,6 +16,7 @@ class Ids:
     def __init__(self, store, seed: int = 0):
         self.store = store
         self.seed = seed
+        self._bases: dict[tuple[int, str], int] = {}  # (seed, namespace) -> offset
 
     def counter(self, namespace: str) -> int:
         """The next value (1, 2, 3 ...) of a namespace's counter (kept in the store)."""
@@ -56,8 +57,11 @@ class Ids:
 
     def number(self, namespace: str, start: int = 1) -> int:
         """A sequential integer id, offset by a seed-dependent base."""
-        base = start + (int.from_bytes(hashlib.sha256(f"{self.seed}:{namespace}".encode()).digest()[:3], "big") % 1000) * 1000
-        return base + self.counter(namespace)
+        offset = self._bases.get((self.seed, namespace))
+        if offset is None:
+            digest = hashlib.sha256(f"{self.seed}:{namespace}".encode()).digest()
+            offset = self._bases[self.seed, namespace] = (int.from_bytes(digest[:3], "big") % 1000) * 1000
+        return start + offset + self.counter(namespace)
 
     def token(self, namespace: str, length: int = 50) -> str:
         """A random-looking alphanumeric token, deterministic per seed."""
