@@ -297,16 +297,20 @@ def read_list_subscriptions(value: Any, label: str) -> list[dict]:
             list_id = read_string(list_id, f"{label}{where}.list_id")
         except Problem:
             raise Problem("must be a string", f"{where}.list_id") from None
-        if "subscribed" in item and item["subscribed"] is not None:
-            try:
-                subscribed = read_boolean(item["subscribed"], f"{label}{where}.subscribed")
-            except Problem as exc:
-                raise Problem(exc.rule, f"{where}.subscribed") from None
-        else:
-            subscribed = True
-            note(f"{label}{where}.subscribed", item.get("subscribed"), True, "not given: subscribed")
+        subscribed = _optional_boolean(item, "subscribed", label, where, True, "not given: subscribed")
         out.append({"list_id": list_id, "subscribed": subscribed})
     return out
+
+
+def _optional_boolean(item: dict, key: str, label: str, where: str, default: bool, reason: str) -> bool:
+    """``item[key]`` read as a boolean; absent or null gives ``default`` with a note saying ``reason``."""
+    if item.get(key) is None:
+        note(f"{label}{where}.{key}", item.get(key), default, reason)
+        return default
+    try:
+        return read_boolean(item[key], f"{label}{where}.{key}")
+    except Problem as exc:
+        raise Problem(exc.rule, f"{where}.{key}") from None
 
 
 CHANNELS = ("email", "sms", "push")
@@ -324,14 +328,7 @@ def read_channel_subscriptions(value: Any, label: str) -> list[dict]:
             raise Problem(f"must be one of {', '.join(CHANNELS)}", f"{where}.channel")
         if used != channel:
             note(f"{label}{where}.channel", channel, used, "lower-cased")
-        if "blacklisted" in item and item["blacklisted"] is not None:
-            try:
-                blacklisted = read_boolean(item["blacklisted"], f"{label}{where}.blacklisted")
-            except Problem as exc:
-                raise Problem(exc.rule, f"{where}.blacklisted") from None
-        else:
-            blacklisted = False
-            note(f"{label}{where}.blacklisted", item.get("blacklisted"), False, "not given: not blacklisted")
+        blacklisted = _optional_boolean(item, "blacklisted", label, where, False, "not given: not blacklisted")
         if used in by_channel:
             note(f"{label}{where}", item, {"channel": used, "blacklisted": blacklisted},
                  "channel given twice: the last entry wins")
