@@ -77,3 +77,38 @@ def test_normalise_phone(text, country, expected):
             model.normalise_phone(text, country)
     else:
         assert model.normalise_phone(text, country) == expected
+
+
+def test_short_validity_check_agrees_with_the_library_on_random_numbers():
+    """Digits drawn at random after every calling code, several lengths, compared with
+    ``phonenumbers.is_valid_number``: regions sharing a code (+1, +7, +44) included."""
+    import random
+
+    rng = random.Random(20261201)
+    checked = valid = 0
+    for code in sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE):
+        prefix = str(code)
+        example = (phonenumbers.example_number_for_non_geo_entity(code)
+                   if phonenumbers.COUNTRY_CODE_TO_REGION_CODE[code][0] == "001"
+                   else phonenumbers.example_number(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[code][0]))
+        seed = str(example.national_number) if example is not None else ""
+        for _ in range(60):
+            length = rng.randint(4, 13)
+            # half the numbers are the example with its last digits redrawn (likely valid),
+            # half random digits of a random length
+            start = ""
+            if seed and rng.random() < 0.5:
+                length = len(seed)
+                start = seed[:max(1, length - rng.randint(1, 4))]
+            national = start + "".join(rng.choice("0123456789") for _ in range(max(0, length - len(start))))
+            if not national or national[0] == "0":
+                continue
+            calling_code = model._calling_code((prefix + national)[:3])
+            size, _, regions = calling_code
+            assert (prefix + national)[:size] == prefix
+            expected = phonenumbers.is_valid_number(
+                phonenumbers.PhoneNumber(country_code=code, national_number=int(national)))
+            assert model._valid_national(national, regions) == expected, f"+{prefix} {national}"
+            checked += 1
+            valid += expected
+    assert checked > 10_000 and valid > 5_000, (checked, valid)

@@ -16,7 +16,6 @@ from functools import cache, lru_cache
 from typing import Any
 
 from emulator.core.accounts import FixtureError
-from emulator.core.clock import iso
 from emulator.core.journal import note
 
 from .errors import (
@@ -149,41 +148,96 @@ def normalise_phone(text: str, country: str) -> str:
 def _valid_as_written(phonenumbers, e164: str) -> bool:
     """Whether ``+<digits>`` is a valid number that parsing would give back unchanged.
 
-    The short way for the usual input (already E.164): split the country code and ask
-    the library for validity, without its general parser (half the cost). Anything the
-    parser might rewrite (a national prefix or leading zero after the country code) says
-    False, and the caller parses as usual.
+    The short way for the usual input (already E.164): split the country code and test
+    the national number against the library's patterns directly, without its general
+    parser (a fifth of the cost). Anything the parser might rewrite (a national prefix or
+    leading zero after the country code) says False, and the caller parses as usual.
     """
     digits = e164[1:]
     calling_code = _calling_code(digits[:3])
     if calling_code is None:
         return False
-    country_code, size, national_prefix = calling_code
+    size, national_prefix, regions = calling_code
     national = digits[size:]
     if len(national) < 2 or national[0] == "0":
         return False
     if national_prefix is not None and national_prefix.match(national):
         return False
-    return phonenumbers.is_valid_number(phonenumbers.PhoneNumber(country_code=country_code,
-                                                                 national_number=int(national)))
+    return _valid_national(national, regions)
+
+
+def _valid_national(national: str, regions: tuple) -> bool:
+    """The library's ``is_valid_number`` for a national number without a leading zero.
+
+    The region is picked as the library picks it (its leading digits, else the first whose
+    patterns match); the number is valid when it matches the region's general pattern and
+    one of its type patterns. Agreement with the library is tested number by number.
+    """
+    length = len(national)
+    for leading_digits, general, types in regions:
+        if leading_digits is not None:
+            if leading_digits.match(national):
+                return _matches_region(national, length, general, types)
+        elif _matches_region(national, length, general, types):
+            return True
+    return False
+
+
+def _matches_region(national: str, length: int, general: tuple, types: tuple) -> bool:
+    lengths, pattern = general
+    if (lengths and length not in lengths) or not pattern.fullmatch(national):
+        return False
+    for lengths, pattern in types:
+        if (not lengths or length in lengths) and pattern.fullmatch(national):
+            return True
+    return False
+
+
+# The number types of the library's metadata, the commonest first (validity is "any of them").
+_NUMBER_TYPES = ("mobile", "fixed_line", "toll_free", "voip", "premium_rate", "shared_cost", "personal_number",
+                 "pager", "uan", "voicemail")
 
 
 @cache
-def _calling_code(first_digits: str) -> tuple[int, int, re.Pattern | None] | None:
-    """(country calling code, its length, national prefix pattern) for the first three
-    digits of an E.164 number, or None when no calling code starts them (at most 1000 keys)."""
+def _calling_code(first_digits: str) -> tuple[int, re.Pattern | None, tuple] | None:
+    """(length of the calling code, national prefix pattern, patterns of its regions) for
+    the first three digits of an E.164 number, or None when no calling code starts them
+    (at most 1000 keys). Each region is (leading digits pattern or None, general pattern,
+    type patterns), a pattern being (possible lengths, compiled regex)."""
     import phonenumbers
 
     for size in (1, 2, 3):
         code = int(first_digits[:size])
-        regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(code)
-        if regions:
-            metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(code, regions[0])
+        region_codes = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(code)
+        if not region_codes:
+            continue
+        main = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(code, region_codes[0])
+        if main is None:
+            return None
+        regions = []
+        for region_code in region_codes:
+            metadata = (main if len(region_codes) == 1
+                        else phonenumbers.PhoneMetadata.metadata_for_region(region_code.upper(), None))
             if metadata is None:
-                return None
-            prefix = metadata.national_prefix_for_parsing
-            return code, size, (re.compile(prefix) if prefix else None)
+                continue
+            descs = [getattr(metadata, kind) for kind in _NUMBER_TYPES]
+            if metadata.same_mobile_and_fixed_line_pattern:
+                descs = descs[1:]  # the library reads such a number as fixed line
+            # one region: the library takes it without looking at its leading digits
+            leading = None if len(region_codes) == 1 or metadata.leading_digits is None else metadata.leading_digits
+            regions.append((None if leading is None else re.compile(leading),
+                            _desc_pattern(metadata.general_desc),
+                            tuple(p for p in map(_desc_pattern, descs) if p is not None)))
+        prefix = main.national_prefix_for_parsing
+        return size, (re.compile(prefix) if prefix else None), tuple(
+            (leading, general or (frozenset(), re.compile("(?!)")), types) for leading, general, types in regions)
     return None
+
+
+def _desc_pattern(desc) -> tuple[frozenset, re.Pattern] | None:
+    if desc is None or not desc.national_number_pattern:
+        return None
+    return frozenset(desc.possible_length or ()), re.compile(desc.national_number_pattern)
 
 
 # -- the parameter tables ---------------------------------------------------------------
@@ -371,7 +425,7 @@ class Backend:
         keep_existing = p["do_not_overwrite"]
         created = updated = 0
         with self.engine.store.transaction():
-            now = iso(self.engine.clock.now())
+            now = self.engine.clock.iso_now()
             self._ensure_named(self.lists, "list", lists, now)
             self._ensure_named(self.tags, "tag", tags, now)
             pending: dict[str, list] = {}  # phone -> [stored doc id or None, new doc]
@@ -460,7 +514,7 @@ class Backend:
                     doc = self.contacts.get(doc_id)
                     if list_name in doc["lists"]:
                         doc["lists"] = [n for n in doc["lists"] if n != list_name]
-                        doc["updated_at"] = iso(self.engine.clock.now())
+                        doc["updated_at"] = self.engine.clock.iso_now()
                         replaces[doc_id] = dict(doc)
                     else:
                         note("phone_numbers", phone, None, f"not in list {list_name!r}: ignored")
@@ -473,7 +527,7 @@ class Backend:
         p = self._read(body, LIST_CREATE_PARAMETERS)
         name = self._required_name(p, "list_name")
         with self.engine.store.transaction():
-            created = self._ensure_named(self.lists, "list", [name], iso(self.engine.clock.now()))
+            created = self._ensure_named(self.lists, "list", [name], self.engine.clock.iso_now())
             doc = self.lists.find("name", name)
         return {"id": doc["id"], "list_name": name, "created": bool(created)}, 201
 
@@ -493,7 +547,7 @@ class Backend:
                         self.contacts.remove(doc.doc_id)
                     deleted = len(members)
                 else:
-                    now = iso(self.engine.clock.now())
+                    now = self.engine.clock.iso_now()
                     replaces = {}
                     for doc in members:
                         doc["lists"] = [n for n in doc["lists"] if n != name]
@@ -519,7 +573,7 @@ class Backend:
         phones = list(dict.fromkeys(phones))
         flagged = 0
         with self.engine.store.transaction():
-            now = iso(self.engine.clock.now())
+            now = self.engine.clock.iso_now()
             new = [{"phone_number": phone, "created_at": now} for phone in phones
                    if self.blacklist.find_id("phone", phone) is None]
             if new:
@@ -590,7 +644,7 @@ def load_account(backend: Backend, payloads: list[dict]) -> None:
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             raise FixtureError(f"fixture: octopush account {backend.account.name!r}: settings.{key} must be "
                                "an array of non-empty strings")
-    now = iso(backend.engine.clock.now())
+    now = backend.engine.clock.iso_now()
     backend._ensure_named(backend.lists, "list", list(dict.fromkeys(settings.get("lists") or [])), now)
     backend._ensure_named(backend.tags, "tag", list(dict.fromkeys(settings.get("tags") or [])), now)
     if settings.get("blacklist"):
