@@ -307,16 +307,22 @@ def _record(engine: Engine, info: RequestInfo, req, response: Response) -> None:
             body = req.get_data(cache=True)
         except HTTPException:
             body = None
-    answer = None if response.direct_passthrough else response.get_data()
+    chunks = response.response
+    if chunks.__class__ is list and len(chunks) == 1 and chunks[0].__class__ is bytes:
+        answer = chunks[0]  # what Flask's JSON responses hold, without get_data's generator
+    else:
+        answer = None if response.direct_passthrough else response.get_data()
     # CGI-style names (HTTP_API_KEY); the journal turns them into header names when read.
-    headers = [(k, v) for k, v in environ.items() if k[:5] == "HTTP_"]
+    # A dict of strings: the garbage collector does not track it (a list of pairs it would,
+    # for as long as the journal keeps the entry).
+    headers = {k: v for k, v in environ.items() if k[:1] == "H" and k.startswith("HTTP_")}
     if environ.get("CONTENT_TYPE"):
-        headers.append(("CONTENT_TYPE", environ["CONTENT_TYPE"]))
+        headers["CONTENT_TYPE"] = environ["CONTENT_TYPE"]
     fault = info.fault
     dropped = fault is not None and fault.get("effect") in ("drop", "timeout")
     engine.journal.record(Recorded(
         epoch=engine.clock.time(), vendor=spec.name, account=info.account, method=req.method, path=path,
         route=route, query=environ.get("QUERY_STRING", ""), headers=headers, body=body,
         status=None if dropped else response.status_code, response=None if dropped else answer,
-        response_json=(response.headers.get("Content-Type") or "").startswith("application/json"),
+        response_json=response.mimetype == "application/json",
         duration_ms=round((time.perf_counter() - info.started) * 1000, 3), notes=info.notes, fault=fault))

@@ -125,7 +125,7 @@ class Jobs:
                   "headers": dict(headers or {}), "retry_delays_s": list(retry_delays_s),
                   "success_statuses": list(success_statuses) if success_statuses else None,
                   "reject_statuses": list(reject_statuses),
-                  "state": "pending", "attempts": [], "created": iso(self.core.clock.now()),
+                  "state": "pending", "attempts": [], "created": self.core.clock.iso_now(),
                   "next_attempt": now}
         with self.core.store.transaction():
             delivery_id = self.core.store.named(WEBHOOKS).insert(record)
@@ -158,7 +158,7 @@ class Jobs:
         import requests  # imported here: the start-up path does not need it
 
         started = time.perf_counter()
-        attempt: dict[str, Any] = {"at": iso(self.core.clock.now())}
+        attempt: dict[str, Any] = {"at": self.core.clock.iso_now()}
         status = None
         try:
             resp = requests.post(delivery["url"], json=delivery["payload"], headers=delivery["headers"],

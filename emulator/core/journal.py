@@ -84,7 +84,7 @@ class Recorded:
                  "status", "response", "response_json", "duration_ms", "notes", "fault", "_view")
 
     def __init__(self, *, epoch: float, vendor: str, account: str | None, method: str, path: str, route: str,
-                 query: str, headers: list, body: bytes | dict | None, status: int | None, response: bytes | None,
+                 query: str, headers: dict, body: bytes | dict | None, status: int | None, response: bytes | None,
                  response_json: bool, duration_ms: float, notes: list, fault: dict | None = None):
         self.seq = 0
         self.epoch, self.vendor, self.account, self.method = epoch, vendor, account, method
@@ -106,7 +106,7 @@ class Recorded:
                 "vendor": self.vendor, "account": self.account, "method": self.method,
                 "path": self.path, "route": self.route,
                 "query": dict(parse_qsl(self.query, keep_blank_values=True)),
-                "headers": redact_headers({_header_name(k): v for k, v in self.headers}),
+                "headers": redact_headers({_header_name(k): v for k, v in self.headers.items()}),
                 "body": _decode(self.body, True),
                 "status": self.status,
                 "response": _decode(self.response, self.response_json),

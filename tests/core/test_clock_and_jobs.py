@@ -5,7 +5,7 @@ import socket
 
 import pytest
 
-from emulator.core.clock import Clock, parse_instant
+from emulator.core.clock import Clock, iso, iso_epoch, parse_instant
 
 from .conftest import KEY_A, KEY_B
 
@@ -34,6 +34,23 @@ def test_clock_from_python():
     with clock.pinned("2020-01-01T00:00:00Z"):
         assert clock.now().year == 2020
     assert clock.now().year >= 2026
+
+
+def test_iso_epoch_writes_what_iso_of_a_datetime_writes():
+    """The cheap stamp of the hot paths, against ``iso(datetime.fromtimestamp(...))``: random
+    instants, the edges of a millisecond and of a second, and seconds in turn (its memo)."""
+    import random
+    from datetime import UTC, datetime
+
+    rng = random.Random(7)
+    instants = [rng.uniform(0, 4_102_444_800) for _ in range(20_000)]
+    instants += [1767225600 + k + f for k in range(3) for f in (0.0, 0.0004995, 0.0005, 0.9994999, 0.9995, 0.9999996)]
+    instants += [1767225600.25, 1767225599.75, 1767225600.25]
+    for t in instants:
+        assert iso_epoch(t) == iso(datetime.fromtimestamp(t, tz=UTC)), t
+    clock = Clock()
+    clock.freeze("2026-03-01T10:00:00.123Z")
+    assert clock.iso_now() == "2026-03-01T10:00:00.123Z"
 
 
 def test_job_with_no_delay_completes_before_the_next_request(sample):

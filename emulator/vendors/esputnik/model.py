@@ -26,7 +26,6 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from emulator.core.clock import iso
 from emulator.core.errors import EmulatorError
 from emulator.core.journal import collect_notes, note
 from emulator.core.store import DuplicateKey
@@ -547,7 +546,7 @@ class Backend:
         return self.account.settings.get(key)
 
     def now(self) -> str:
-        return iso(self.clock.now())
+        return self.clock.iso_now()
 
     # -- limits the real API enforces ---------------------------------------------------
     def count_request(self) -> None:

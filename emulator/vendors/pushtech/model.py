@@ -26,7 +26,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from emulator.core.accounts import FixtureError
-from emulator.core.clock import iso
 from emulator.core.journal import collect_notes, note
 from emulator.core.store import copy_json
 
@@ -581,7 +580,7 @@ class Backend:
 
     # -- time and documents ----------------------------------------------------------
     def now(self) -> str:
-        return iso(self.engine.clock.now())
+        return self.engine.clock.iso_now()
 
     def new_contact(self, fields: dict, now: str) -> dict:
         return {"id": self.engine.ids.hex24(self.contact_ids), **fields, "created_at": now, "updated_at": now}
