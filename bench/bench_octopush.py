@@ -33,15 +33,17 @@ def rows(ctx) -> list[dict]:
     with ctx.live(app) as server, ctx.minimal_live() as minimal_call:
         url = f"{server.url}/octopush/v1/public/contact/create"
 
-        def create_one():
-            body = {"list_name": "Leads", "tag_name": "web",
+        def body():
+            return {"list_name": "Leads", "tag_name": "web",
                     "contacts": [{"phone_number": next(phones), "first_name": "Ann", "last_name": "Lee"}]}
-            resp = ctx.session().post(url, json=body, headers=AUTH)
+
+        def create_one():
+            resp = ctx.session().post(url, json=body(), headers=AUTH)
             assert resp.status_code == 201, resp.text
 
-        ours, reference = ctx.paired_rates(create_one, minimal_call)
+        ours, reference = ctx.paired_rates(create_one, lambda: minimal_call(json=body(), headers=AUTH))
     ratio = ours / reference
-    out.append(ctx.row("minimal Flask app, live, 1 thread (measured in turn with the row below)", reference, "req/s"))
+    out.append(ctx.row("minimal Flask app, live, 1 thread, the same request (measured in turn with the row below)", reference, "req/s"))
     out.append(ctx.row("octopush single-contact create, live, 1 thread", ours, "req/s"))
     out.append(ctx.row("octopush single-contact create / minimal Flask app (same run)", ratio, "×", "≥ 0.9",
                        ratio >= 0.9))

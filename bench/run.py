@@ -112,13 +112,23 @@ class Context:
 
     @contextmanager
     def minimal_live(self):
-        """The minimal Flask app on a live server; yields a function that makes one call."""
+        """The minimal Flask app on a live server; yields ``call(json=None, **kwargs)``, which
+        POSTs one request to it (a small contact unless ``json`` is given; ``kwargs`` go to
+        ``requests``). A vendor row sends it the vendor request itself (same body, same auth
+        headers): the client then does the same work on both sides, and the ratio compares
+        what the two servers do with one request."""
         from minimal_app import create_minimal_app
 
         with self.live(create_minimal_app(), health_path="/health") as server:
             url = f"{server.url}/contacts"
             payload = {"email": "ann@example.com", "name": "Ann"}
-            yield lambda: self.session().post(url, json=payload)
+
+            def call(json=None, **kwargs):
+                resp = self.session().post(url, json=payload if json is None else json, **kwargs)
+                assert resp.status_code == 201, resp.text
+                return resp
+
+            yield call
 
     def paired_rates(self, ours, reference, threads: int = 1, rounds: int = 6, seconds: float = 0.8,
                      ours_within=contextlib.nullcontext) -> tuple[float, float]:
