@@ -8,7 +8,7 @@ import pytest
 import requests
 from tinydb import TinyDB
 
-from emulator.core.store import DuplicateKey, Index, Store
+from emulator.core.store import DuplicateKey, Index, Store, collector_paused
 
 from .conftest import KEY_A
 from .sample_vendor import SAMPLE, sample_fixture
@@ -57,6 +57,36 @@ def test_write_many_inserts_and_replaces_in_one_operation():
     assert new_ids == [existing + 1, existing + 2]
     assert coll.find("email", "a@x.io")["name"] == "Ann"
     assert coll.insert({"email": "d@x.io"}) == existing + 3
+
+
+def test_write_many_refuses_a_duplicate_and_writes_nothing():
+    coll = make_store().collection("v", "a", "contacts")
+    coll.write_many([{"email": "a@x", "tags": ["t"]}])
+    with pytest.raises(DuplicateKey):
+        coll.write_many([{"email": "b@x", "tags": []}, {"email": "a@x", "tags": []}])
+    with pytest.raises(DuplicateKey):
+        coll.write_many([{"email": "c@x", "tags": []}, {"email": "c@x", "tags": []}])
+    assert sorted(d["email"] for d in coll.all()) == ["a@x"] and coll.find("email", "b@x") is None
+    assert [d["email"] for d in coll.find_all("tag", "t")] == ["a@x"]
+
+
+def test_collector_paused_restores_the_collectors_state():
+    import gc
+
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # a program that disabled it keeps it disabled
+    finally:
+        gc.enable()
+    with pytest.raises(ValueError), collector_paused():
+        raise ValueError("an import that fails")
+    assert gc.isenabled()
 
 
 def test_persistence_survives_a_restart(tmp_path):

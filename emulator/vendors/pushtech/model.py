@@ -27,7 +27,7 @@ from typing import Any
 
 from emulator.core.accounts import FixtureError
 from emulator.core.journal import collect_notes, note
-from emulator.core.store import copy_json
+from emulator.core.store import collector_paused, copy_json
 
 from .errors import BULK_NOT_FOUND, CONTACT_NOT_FOUND, IDENTITY_REQUIRED, NO_CREDIT, PushtechError
 
@@ -835,7 +835,7 @@ class Backend:
                 return
             bulk = dict(self.bulks.get(doc_id))
             try:
-                with collect_notes() as notes:
+                with collect_notes() as notes, collector_paused():
                     valid, failed, stats = self._import(bulk, payload["contacts"], list(payload["failed"]))
             except Exception as exc:  # noqa: BLE001 - a job failure is a status, never a 500 elsewhere
                 log.exception("pushtech bulk %s failed", bulk["_id"])
