@@ -53,17 +53,23 @@ def _settle(count: int) -> None:
         gc.freeze()
 
 
+PAUSE_AT = 100
+"""Bulk loads of at least this many documents run with the collector paused."""
+
+
 @contextmanager
-def collector_paused():
-    """Pause the cyclic garbage collector for a bulk load.
+def collector_paused(size: int = PAUSE_AT):
+    """Pause the cyclic garbage collector for a bulk load of ``size`` documents (smaller
+    loads than :data:`PAUSE_AT` are left alone).
 
     A bulk import allocates thousands of documents that live as long as the store; the
     collector walking them over and over while they are built is pure cost (an eighth of
     an import's time). Nothing is lost: collection resumes when the block ends, and the
     previous state is restored (a program that disabled the collector keeps it disabled).
     """
-    was_enabled = gc.isenabled()
-    gc.disable()
+    was_enabled = gc.isenabled() and size >= PAUSE_AT
+    if was_enabled:
+        gc.disable()
     try:
         yield
     finally:

@@ -835,7 +835,7 @@ class Backend:
                 return
             bulk = dict(self.bulks.get(doc_id))
             try:
-                with collect_notes() as notes, collector_paused():
+                with collect_notes() as notes, collector_paused(len(payload["contacts"])):
                     valid, failed, stats = self._import(bulk, payload["contacts"], list(payload["failed"]))
             except Exception as exc:  # noqa: BLE001 - a job failure is a status, never a 500 elsewhere
                 log.exception("pushtech bulk %s failed", bulk["_id"])
