@@ -369,21 +369,17 @@ class Collection:
             raw = tables.get(self.name)
             if raw is None:
                 raw = tables[self.name] = {}
-            logging = store._wal is not None
             for doc_id, doc in replaces.items():
                 raw[str(doc_id)] = stored = dict(doc)
                 self._index_remove(doc_id)
                 self._index_add(doc_id, stored)
-                if logging:
-                    store._log(["put", self.name, doc_id, stored])
+                store._log(["put", self.name, doc_id, stored])
             new_ids = list(range(first, first + len(inserts)))
             for doc_id, doc in zip(new_ids, inserts, strict=True):
                 raw[str(doc_id)] = stored = dict(doc)
                 self._index_add(doc_id, stored)
-                if logging:
-                    store._log(["put", self.name, doc_id, stored])
-        if len(inserts) + len(replaces) >= FREEZE_BATCH:
-            gc.freeze()
+                store._log(["put", self.name, doc_id, stored])
+        _settle(len(inserts) + len(replaces))
         return new_ids
 
     def remove(self, doc_id: int) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from emulator.core.accounts import FixtureError
 from emulator.core.journal import note
-from emulator.core.store import PAUSE_AT, collector_paused
+from emulator.core.store import collector_paused
 
 from .errors import (
     ACCOUNT_NOT_VALIDATED,
@@ -415,10 +415,8 @@ class Backend:
             raise OctopushError(NO_RECIPIENTS, "contacts: required, an array of 1 to "
                                 f"{MAX_CONTACTS_PER_CALL} contact objects {{phone_number, first_name, last_name, "
                                 "param1..param5}}; none was sent")
-        if len(p["contacts"]) >= PAUSE_AT:  # a bulk: built with the collector paused
-            with collector_paused():
-                return self._create_contacts(p)
-        return self._create_contacts(p)
+        with collector_paused(len(p["contacts"])):  # a bulk is built with the collector paused
+            return self._create_contacts(p)
 
     def _create_contacts(self, p: dict) -> tuple[dict, int]:
         rows, ignored = self._read_contacts(p["contacts"])
