@@ -31,7 +31,6 @@ import json
 import os
 import threading
 from collections.abc import Callable, Hashable, Iterable, Iterator, MutableMapping
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,8 +56,7 @@ PAUSE_AT = 100
 """Bulk loads of at least this many documents run with the collector paused."""
 
 
-@contextmanager
-def collector_paused(size: int = PAUSE_AT):
+class collector_paused:  # noqa: N801 - used like a function: ``with collector_paused(n):``
     """Pause the cyclic garbage collector for a bulk load of ``size`` documents (smaller
     loads than :data:`PAUSE_AT` are left alone).
 
@@ -66,14 +64,20 @@ def collector_paused(size: int = PAUSE_AT):
     collector walking them over and over while they are built is pure cost (an eighth of
     an import's time). Nothing is lost: collection resumes when the block ends, and the
     previous state is restored (a program that disabled the collector keeps it disabled).
+    A class, not a generator: single-contact writes go through it too.
     """
-    was_enabled = gc.isenabled() and size >= PAUSE_AT
-    if was_enabled:
-        gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
+
+    __slots__ = ("paused",)
+
+    def __init__(self, size: int = PAUSE_AT):
+        self.paused = size >= PAUSE_AT and gc.isenabled()
+
+    def __enter__(self) -> None:
+        if self.paused:
+            gc.disable()
+
+    def __exit__(self, *exc) -> None:
+        if self.paused:
             gc.enable()
 
 
@@ -110,7 +114,7 @@ class Index:
         if value is None:
             return ()
         if isinstance(value, (list, tuple, set, frozenset)):
-            return tuple([k for k in value if k is not None])
+            return tuple(value) if None not in value else tuple([k for k in value if k is not None])
         return (value,)
 
 
@@ -210,23 +214,28 @@ class Collection:
         tables = self.store.db.storage.read() or {}
         return tables.get(self.name, {})
 
-    def _index_add(self, doc_id: int, doc: dict) -> None:
-        remembered = {}
+    def _keys(self, doc: dict) -> dict[str, tuple]:
+        """Index name -> the document's keys in that index."""
+        return {name: index.keys_of(doc) for name, index in self.indexes.items()}
+
+    def _index_add(self, doc_id: int, doc: dict, keys: dict[str, tuple] | None = None) -> None:
+        """Index ``doc`` (``keys``: its :meth:`_keys`, when the caller has them already)."""
+        if keys is None:
+            keys = self._keys(doc)
         maps = self._maps
         for name, index in self.indexes.items():
-            remembered[name] = keys = index.keys_of(doc)
             m = maps[name]
             if index.unique:
-                for key in keys:
+                for key in keys[name]:
                     m[key] = doc_id
             else:  # an insertion-ordered dict as a set: removal is O(1), not O(members)
-                for key in keys:
+                for key in keys[name]:
                     ids = m.get(key)
                     if ids is None:
                         m[key] = {doc_id: None}
                     else:
                         ids[doc_id] = None
-        self._old_keys[doc_id] = remembered
+        self._old_keys[doc_id] = keys
 
     def _index_remove(self, doc_id: int) -> None:
         remembered = self._old_keys.pop(doc_id, None)
@@ -245,12 +254,13 @@ class Collection:
                         if not ids:
                             del m[key]
 
-    def _check_unique(self, doc_id: int | None, doc: dict, pending: dict | None = None) -> None:
+    def _check_unique(self, doc_id: int | None, doc: dict, pending: dict | None = None,
+                      keys: dict[str, tuple] | None = None) -> None:
         for name, index in self.indexes.items():
             if not index.unique:
                 continue
             m = self._maps[name]
-            for key in index.keys_of(doc):
+            for key in (index.keys_of(doc) if keys is None else keys[name]):
                 owner = m.get(key)
                 if owner is not None and owner != doc_id:
                     raise DuplicateKey(self.name, name, key, owner)
@@ -353,34 +363,41 @@ class Collection:
     def write_many(self, inserts: Iterable[dict] = (), replaces: dict[int, dict] | None = None) -> list[int]:
         """Insert and replace many documents in one operation (bulk imports, and the
         single-contact writes of the hot paths: it goes straight to the raw table)."""
-        inserts = inserts if isinstance(inserts, list) else list(inserts)
-        replaces = replaces or {}
+        replaces = [(doc_id, dict(doc)) for doc_id, doc in (replaces or {}).items()]
+        inserts = [dict(doc) for doc in inserts]
         store = self.store
         with store.transaction():
+            # every document is checked before any is written: a refused write stores nothing
             pending: dict = {}
-            for doc_id, doc in replaces.items():
-                self._check_unique(doc_id, doc, pending)
+            keyed = []
+            for doc_id, doc in replaces:
+                keys = self._keys(doc)
+                self._check_unique(doc_id, doc, pending, keys)
+                keyed.append((doc_id, doc, keys))
+            added = []
             for i, doc in enumerate(inserts):
-                self._check_unique(-1 - i, doc, pending)
+                keys = self._keys(doc)
+                self._check_unique(-1 - i, doc, pending, keys)
+                added.append((doc, keys))
             table = self.table
-            first = table._get_next_id()
+            first = table._get_next_id()  # only now: a refused write must not use up an id
             table._next_id = first + len(inserts)
             tables = store.db.storage.read()
             raw = tables.get(self.name)
             if raw is None:
                 raw = tables[self.name] = {}
-            for doc_id, doc in replaces.items():
-                raw[str(doc_id)] = stored = dict(doc)
+            name = self.name
+            for doc_id, doc, keys in keyed:
+                raw[str(doc_id)] = doc
                 self._index_remove(doc_id)
-                self._index_add(doc_id, stored)
-                store._log(["put", self.name, doc_id, stored])
-            new_ids = list(range(first, first + len(inserts)))
-            for doc_id, doc in zip(new_ids, inserts, strict=True):
-                raw[str(doc_id)] = stored = dict(doc)
-                self._index_add(doc_id, stored)
-                store._log(["put", self.name, doc_id, stored])
+                self._index_add(doc_id, doc, keys)
+                store._log(["put", name, doc_id, doc])
+            for doc_id, (doc, keys) in enumerate(added, first):
+                raw[str(doc_id)] = doc
+                self._index_add(doc_id, doc, keys)
+                store._log(["put", name, doc_id, doc])
         _settle(len(inserts) + len(replaces))
-        return new_ids
+        return list(range(first, first + len(inserts)))
 
     def remove(self, doc_id: int) -> None:
         with self.store.transaction():

@@ -68,6 +68,21 @@ def test_write_many_refuses_a_duplicate_and_writes_nothing():
         coll.write_many([{"email": "c@x", "tags": []}, {"email": "c@x", "tags": []}])
     assert sorted(d["email"] for d in coll.all()) == ["a@x"] and coll.find("email", "b@x") is None
     assert [d["email"] for d in coll.find_all("tag", "t")] == ["a@x"]
+    assert coll.write_many([{"email": "d@x", "tags": []}]) == [2]  # a refused write used up no id
+
+
+def test_write_many_replaces_and_inserts_in_one_call_with_index_upkeep():
+    coll = make_store().collection("v", "a", "contacts")
+    first, second = coll.write_many([{"email": "a@x", "tags": ["t"]}, {"email": "b@x", "tags": ["t", None]}])
+    ids = coll.write_many([{"email": "c@x", "tags": ["u"]}],
+                          {first: {"email": "a2@x", "tags": ["u"]}})
+    assert ids == [3]
+    assert coll.find("email", "a@x") is None and coll.find("email", "a2@x").doc_id == first
+    assert [d.doc_id for d in coll.find_all("tag", "t")] == [second]
+    assert sorted(d.doc_id for d in coll.find_all("tag", "u")) == [first, 3]
+    with pytest.raises(DuplicateKey):  # a replace and an insert claiming one key
+        coll.write_many([{"email": "z@x", "tags": []}], {second: {"email": "z@x", "tags": []}})
+    assert coll.find("email", "z@x") is None and coll.find("email", "b@x").doc_id == second
 
 
 def test_collector_paused_restores_the_collectors_state():
