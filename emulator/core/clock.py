@@ -1,7 +1,6 @@
 """One emulator clock: real time by default, frozen or shifted on request."""
 from __future__ import annotations
 
-import math
 import threading
 import time
 from contextlib import contextmanager
@@ -32,13 +31,17 @@ def iso(dt: datetime) -> str:
 
 
 _last_second: tuple[int, str] = (0, "1970-01-01T00:00:00")
+_MILLIS = tuple(f".{ms:03d}Z" for ms in range(1000))
 
 
 def iso_epoch(epoch: float) -> str:
     """``iso(datetime.fromtimestamp(epoch, UTC))`` without building a datetime: the text of
-    the whole second is kept from the previous call (stamps on hot paths share seconds)."""
+    the whole second is kept from the previous call (stamps on hot paths share seconds),
+    and the milliseconds come from a table."""
     global _last_second
-    seconds = math.floor(epoch)
+    seconds = int(epoch)
+    if seconds > epoch:  # before 1970: int() rounds towards zero
+        seconds -= 1
     micros = round((epoch - seconds) * 1e6)  # rounded as datetime.fromtimestamp rounds
     if micros >= 1_000_000:
         seconds += 1
@@ -46,7 +49,7 @@ def iso_epoch(epoch: float) -> str:
     last = _last_second
     if last[0] != seconds:
         last = _last_second = (seconds, datetime.fromtimestamp(seconds, tz=UTC).isoformat()[:19])
-    return f"{last[1]}.{micros // 1000:03d}Z"
+    return last[1] + _MILLIS[micros // 1000]
 
 
 class Clock:

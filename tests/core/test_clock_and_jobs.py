@@ -46,6 +46,7 @@ def test_iso_epoch_writes_what_iso_of_a_datetime_writes():
     instants = [rng.uniform(0, 4_102_444_800) for _ in range(20_000)]
     instants += [1767225600 + k + f for k in range(3) for f in (0.0, 0.0004995, 0.0005, 0.9994999, 0.9995, 0.9999996)]
     instants += [1767225600.25, 1767225599.75, 1767225600.25]
+    instants += [-1.25, -0.0004, -86_400.9995, -631_152_000.5]  # before 1970 (a clock set far back)
     for t in instants:
         assert iso_epoch(t) == iso(datetime.fromtimestamp(t, tz=UTC)), t
     clock = Clock()
