@@ -65,6 +65,8 @@ class Jobs:
 
     def run_due(self) -> int:
         """Run due jobs, then make due webhook attempts. Returns the number of jobs run."""
+        if self._next_due is None and self._next_delivery is None:
+            return 0  # nothing queued: the usual case, on every request
         ran = 0
         now = self.core.clock.time()
         if self._next_due is not None and self._next_due <= now:
