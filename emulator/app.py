@@ -19,6 +19,7 @@ from werkzeug.routing import Rule
 from .core.engine import Engine
 from .core.errors import BadBody, EmulatorError, VendorError
 from .core.journal import Recorded, start_notes
+from .http import RequestInfo
 from .settings import Settings
 
 log = logging.getLogger("emulator")
@@ -156,25 +157,13 @@ def vendor_of_path(engine: Engine, path: str):
     return engine.vendors.get(segment)
 
 
-class RequestInfo:
-    """What the emulator tracks about the request being served (``g.emulator``)."""
-
-    __slots__ = ("started", "vendor", "account", "notes", "fault")
-
-    def __init__(self, vendor):
-        self.started = time.perf_counter()
-        self.vendor = vendor
-        self.account: str | None = None
-        self.notes: list = start_notes()
-        self.fault: dict | None = None
-
-
 def _install_hooks(app: Flask, engine: Engine) -> None:
     # The hooks run on every request: they resolve Flask's context proxies once each.
     @app.before_request
     def _start():
         req = request._get_current_object()
-        info = g.emulator = RequestInfo(vendor_of_path(engine, req.path))
+        info = g._get_current_object().emulator = RequestInfo(engine, req, vendor_of_path(engine, req.path),
+                                                              start_notes())
         engine.jobs.run_due()
         if engine.faults and info.vendor is not None:
             rule = engine.faults.match(info.vendor.name, req.method, _vendor_path(info.vendor))
@@ -186,7 +175,7 @@ def _install_hooks(app: Flask, engine: Engine) -> None:
     def _journal(response: Response):
         info = getattr(g._get_current_object(), "emulator", None)
         if info is not None and info.vendor is not None:
-            _record(engine, info, request._get_current_object(), response)
+            _record(engine, info, info.request, response)
         return response
 
     @app.errorhandler(VendorError)
@@ -294,7 +283,7 @@ def _closest_route(app: Flask, path: str) -> str | None:
 def _record(engine: Engine, info: RequestInfo, req, response: Response) -> None:
     spec = info.vendor
     environ = req.environ
-    prefix = spec.prefix()
+    prefix = "/" + spec.name
     path = req.path[len(prefix):] or "/"
     rule = req.url_rule
     route = (rule.rule[len(prefix):] or "/") if rule is not None and rule.rule.startswith(prefix) else path
@@ -315,14 +304,12 @@ def _record(engine: Engine, info: RequestInfo, req, response: Response) -> None:
     # CGI-style names (HTTP_API_KEY); the journal turns them into header names when read.
     # A dict of strings: the garbage collector does not track it (a list of pairs it would,
     # for as long as the journal keeps the entry).
-    headers = {k: v for k, v in environ.items() if k[:1] == "H" and k.startswith("HTTP_")}
+    headers = {k: v for k, v in environ.items() if k[:5] == "HTTP_"}
     if environ.get("CONTENT_TYPE"):
         headers["CONTENT_TYPE"] = environ["CONTENT_TYPE"]
     fault = info.fault
     dropped = fault is not None and fault.get("effect") in ("drop", "timeout")
     engine.journal.record(Recorded(
-        epoch=engine.clock.time(), vendor=spec.name, account=info.account, method=req.method, path=path,
-        route=route, query=environ.get("QUERY_STRING", ""), headers=headers, body=body,
-        status=None if dropped else response.status_code, response=None if dropped else answer,
-        response_json=response.mimetype == "application/json",
-        duration_ms=round((time.perf_counter() - info.started) * 1000, 3), notes=info.notes, fault=fault))
+        engine.clock.time(), spec.name, info.account, req.method, path, route, environ.get("QUERY_STRING", ""),
+        headers, body, None if dropped else response.status_code, None if dropped else answer,
+        response.mimetype == "application/json", time.perf_counter() - info.started, info.notes, fault))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from flask import current_app, g, request
@@ -14,6 +15,30 @@ def engine():
     return current_app.extensions["emulator"]
 
 
+class RequestInfo:
+    """What the emulator tracks about the request being served (``g.emulator``).
+
+    It also holds the request and the engine themselves: a route reaches them through this
+    one object instead of a context proxy per attribute (a proxy look-up costs more than
+    the rest of a small route)."""
+
+    __slots__ = ("started", "engine", "request", "vendor", "account", "notes", "fault")
+
+    def __init__(self, engine, req, vendor, notes: list):
+        self.started = time.perf_counter()
+        self.engine = engine
+        self.request = req
+        self.vendor = vendor
+        self.account: str | None = None
+        self.notes = notes
+        self.fault: dict | None = None
+
+
+def request_info() -> RequestInfo:
+    """The :class:`RequestInfo` of the request being served."""
+    return g._get_current_object().emulator
+
+
 def bind_account(name: str) -> None:
     """Tell the journal which account this request was served for.
 
@@ -22,13 +47,13 @@ def bind_account(name: str) -> None:
     """
     info = g._get_current_object().emulator
     info.account = name
-    faults = current_app.extensions["emulator"].faults
+    faults = info.engine.faults
     if faults and faults.has_account_rules() and info.fault is None:
         spec = info.vendor
         if spec is not None:
             from .app import FaultFired, _vendor_path, apply_fault
 
-            rule = faults.match(spec.name, request.method, _vendor_path(spec), name, account_known=True)
+            rule = faults.match(spec.name, info.request.method, _vendor_path(spec), name, account_known=True)
             if rule is not None:
                 response = apply_fault(spec, rule)
                 if response is not None:

@@ -81,16 +81,17 @@ class Recorded:
     """
 
     __slots__ = ("seq", "epoch", "vendor", "account", "method", "path", "route", "query", "headers", "body",
-                 "status", "response", "response_json", "duration_ms", "notes", "fault", "_view")
+                 "status", "response", "response_json", "duration", "notes", "fault", "_view")
 
-    def __init__(self, *, epoch: float, vendor: str, account: str | None, method: str, path: str, route: str,
+    def __init__(self, epoch: float, vendor: str, account: str | None, method: str, path: str, route: str,
                  query: str, headers: dict, body: bytes | dict | None, status: int | None, response: bytes | None,
-                 response_json: bool, duration_ms: float, notes: list, fault: dict | None = None):
+                 response_json: bool, duration: float, notes: list, fault: dict | None = None):
+        """Positional, in this order: one is made per request served."""
         self.seq = 0
         self.epoch, self.vendor, self.account, self.method = epoch, vendor, account, method
         self.path, self.route, self.query, self.headers, self.body = path, route, query, headers, body
         self.status, self.response, self.response_json = status, response, response_json
-        self.duration_ms, self.notes, self.fault = duration_ms, notes, fault
+        self.duration, self.notes, self.fault = duration, notes, fault  # duration in seconds
         self._view: dict | None = None
 
     def view(self) -> dict:
@@ -110,7 +111,7 @@ class Recorded:
                 "body": _decode(self.body, True),
                 "status": self.status,
                 "response": _decode(self.response, self.response_json),
-                "duration_ms": self.duration_ms,
+                "duration_ms": round(self.duration * 1000, 3),
                 "notes": list(self.notes),
             }
             if self.fault is not None:
