@@ -53,7 +53,7 @@ def test_short_path_agrees_with_the_parser_for_every_regions_example_numbers():
             except model.CannotCast:
                 got = None
             assert got == expected, text
-            fast += model._valid_as_written(phonenumbers, text)
+            fast += model._valid_as_written(text)
     assert fast > 500  # the short path is the one taken for well-formed input
 
 
@@ -68,6 +68,7 @@ def test_short_path_agrees_with_the_parser_for_every_regions_example_numbers():
     ("+33612", "FR", None),
     ("+999123456789", "FR", None),
     ("12", "FR", None),
+    ("+\uff13\uff13612345678", "FR", None),  # full-width digits are not digits of a number here
     ("abc", "FR", None),
     ("+33 6 12 34 56 78 ext 9", "FR", None),
 ])

@@ -9,6 +9,7 @@ real vendor would have changed without a word.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -127,16 +128,20 @@ def normalise_phone(text: str, country: str) -> str:
     Spaces, dots, dashes and brackets are dropped and a leading ``00`` becomes ``+``;
     the rest is the phonenumbers library's reading. Raises :class:`CannotCast`.
     """
-    compact = _PHONE_NOISE.sub("", text)
-    if compact.startswith("00"):
-        compact = "+" + compact[2:]
-    if not _PHONE_SHAPE.fullmatch(compact):
-        raise CannotCast("not a phone number")
+    digits = text[1:]
+    if text[:1] == "+" and digits.isdigit() and digits.isascii() and 3 <= len(digits) <= 20:
+        compact = text  # already +<digits>: nothing to strip
+    else:
+        compact = _PHONE_NOISE.sub("", text)
+        if compact.startswith("00"):
+            compact = "+" + compact[2:]
+        if not _PHONE_SHAPE.fullmatch(compact):
+            raise CannotCast("not a phone number")
+    international = compact[0] == "+"
+    if international and _valid_as_written(compact):
+        return compact
     import phonenumbers  # imported on first use: start-up stays light
 
-    international = compact.startswith("+")
-    if international and _valid_as_written(phonenumbers, compact):
-        return compact
     try:
         parsed = phonenumbers.parse(compact, None if international else country)
     except phonenumbers.NumberParseException:
@@ -146,7 +151,7 @@ def normalise_phone(text: str, country: str) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-def _valid_as_written(phonenumbers, e164: str) -> bool:
+def _valid_as_written(e164: str) -> bool:
     """Whether ``+<digits>`` is a valid number that parsing would give back unchanged.
 
     The short way for the usual input (already E.164): split the country code and test
@@ -258,6 +263,14 @@ class Param:
     non_empty: bool = False
     """An empty (or blank) string is ignored like a value that cannot be cast."""
     doc: str = ""
+    fits: float = dataclasses.field(init=False, repr=False)
+    """The longest string that needs no cut (no limit: infinity)."""
+    most: float = dataclasses.field(init=False, repr=False)
+    """The most elements an array may have (no limit: infinity)."""
+
+    def __post_init__(self):
+        object.__setattr__(self, "fits", float("inf") if self.max_length is None else self.max_length)
+        object.__setattr__(self, "most", float("inf") if self.max_items is None else self.max_items)
 
 
 _NAME = {"non_empty": True}
@@ -352,26 +365,42 @@ def read_parameters(body: dict, table: dict[str, Param], country: str, *, prefix
     is noted), except a ``required`` one, whose reason goes to ``failures``. With
     ``defaults`` every parameter of the table has a value; without, only those sent.
     """
-    values: dict = {}
+    values: dict = _defaults(table) if defaults else {}
     failures: dict = {}
     for name, value in body.items():
         param = table.get(name)
-        field = prefix + name
         if param is None:
-            note(field, value, None, "unknown parameter ignored")
+            note(prefix + name, value, None, "unknown parameter ignored")
+            continue
+        # the usual cases, answered without the casts: a string or an array of objects that
+        # needs nothing done (what read_value would return unchanged and without a note)
+        if value.__class__ is str:
+            if param.type == "string" and len(value) <= param.fits and value and not value.isspace():
+                values[name] = value
+                continue
+        elif (value.__class__ is list and param.type == "array of objects" and param.item is None
+              and len(value) <= param.most):
+            values[name] = value
             continue
         try:
-            values[name] = read_value(field, value, param, country)
+            values[name] = read_value(prefix + name, value, param, country)
         except CannotCast as exc:
             if name in required:
                 failures[name] = str(exc)
             else:
-                note(field, value, param.default, f"{exc}: ignored")
-    if defaults:
-        for name, param in table.items():
-            if name not in values:
-                values[name] = list(param.default) if isinstance(param.default, tuple) else param.default
+                note(prefix + name, value, param.default, f"{exc}: ignored")
     return values, failures
+
+
+def _defaults(table: dict[str, Param]) -> dict:
+    """A fresh dict of the table's defaults (the defaults are immutable: None, False, ())."""
+    cached = _DEFAULTS.get(id(table))
+    if cached is None or cached[0] is not table:
+        cached = _DEFAULTS[id(table)] = (table, {name: param.default for name, param in table.items()})
+    return dict(cached[1])
+
+
+_DEFAULTS: dict[int, tuple[dict, dict]] = {}
 
 
 def _names(single: str | None, many: list[str]) -> list[str]:

@@ -11,7 +11,7 @@ from flask import Blueprint, request
 
 from emulator.core.errors import EmulatorError
 from emulator.core.journal import note
-from emulator.http import bind_account, engine, helper_backend, json_object
+from emulator.http import bind_account, helper_backend, json_object, request_info
 
 from .errors import INCORRECT_LOGIN, LOGIN_MISSING, OctopushError
 from .model import VENDOR, CannotCast
@@ -19,14 +19,15 @@ from .model import VENDOR, CannotCast
 
 def authenticate():
     """The backend of the account whose ``api-login`` and ``api-key`` headers match."""
-    environ = request.environ  # straight from the environ: this runs on every call
+    info = request_info()  # one look-up for the request, the engine and the journal entry
+    environ = info.request.environ
     login = environ.get("HTTP_API_LOGIN")
     key = environ.get("HTTP_API_KEY")
-    missing = [name for name, value in (("api-login", login), ("api-key", key)) if not value]
-    if missing:
+    if not login or not key:
+        missing = [name for name, value in (("api-login", login), ("api-key", key)) if not value]
         raise OctopushError(LOGIN_MISSING, f"You have not entered your login details: header(s) "
                             f"{' and '.join(missing)} required.", 401)
-    eng = engine()
+    eng = info.engine
     for name, account in eng.accounts.get(VENDOR, {}).items():
         creds = account.credentials
         if creds.get("api_login") == login and hmac.compare_digest(
@@ -41,7 +42,7 @@ def authenticate():
 def read_body() -> dict:
     """The JSON object sent; the vendor reads it whatever the Content-Type says."""
     body = json_object()
-    if not request.is_json:
+    if not request_info().request.is_json:
         note("Content-Type", request.content_type, "application/json", "body read as JSON")
     return body
 
