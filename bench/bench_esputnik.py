@@ -56,9 +56,14 @@ def rows(ctx) -> list[dict]:
             minimal_call(json=body(), auth=AUTH)
 
         for threads in (1, 8):
-            ours, reference = ctx.paired_rates(add_one, reference_one, threads=threads)
+            if threads == 1:
+                ours, reference = ctx.interleaved_rates(add_one, reference_one)
+                how = "call by call in turn"
+            else:
+                ours, reference = ctx.paired_rates(add_one, reference_one, threads=threads)
+                how = "in rounds in turn"
             ratio = ours / reference
-            out.append(ctx.row(f"minimal Flask app, live, {threads} thread(s), the same request (measured in turn with the row below)",
+            out.append(ctx.row(f"minimal Flask app, live, {threads} thread(s), the same request ({how} with the row below)",
                                reference, "req/s"))
             out.append(ctx.row(f"esputnik single add, live, {threads} thread(s)", ours, "req/s"))
             out.append(ctx.row(f"esputnik single add, {threads} thread(s) / minimal Flask app (same run)", ratio, "×",

@@ -141,6 +141,31 @@ class Context:
         return self.paired(lambda: self._rate_within(ours_within, ours, threads, seconds),
                            lambda: self.rate(reference, threads, seconds), rounds)
 
+    def interleaved_rates(self, ours, reference, calls: int = 1000) -> tuple[float, float]:
+        """(ours, reference): calls per second of each, one thread, the calls made in turn
+        one by one (A B B A A B ...) and each timed alone.
+
+        The rate is ``calls / time spent in them`` (a mean, so a slow call or a collector
+        pause counts in full). For a single client thread this is the steadiest comparison
+        we have: the machine's speed drifts within a second, and alternating call by call
+        gives the drift no time to favour either side, where rounds of 0.8 s in turn
+        (:meth:`paired_rates`) still spread the same ratio over ±7 %.
+        """
+        if self.quick:
+            calls = 200
+        for _ in range(20):  # warm up connections and caches
+            ours()
+            reference()
+        spent = [0.0, 0.0]
+        clock = time.perf_counter
+        for i in range(calls):
+            for side in ((0, 1) if i % 4 in (0, 3) else (1, 0)):
+                fn = ours if side == 0 else reference
+                started = clock()
+                fn()
+                spent[side] += clock() - started
+        return calls / spent[0], calls / spent[1]
+
     def _rate_within(self, within, fn, threads, seconds) -> float:
         with within():
             return self.rate(fn, threads, seconds)
