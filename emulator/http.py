@@ -1,4 +1,4 @@
-"""Helpers for vendor routes: the engine, the request's JSON body, the account served."""
+"""Helpers for vendor routes: the request being served, the engine, the JSON body, the account served."""
 from __future__ import annotations
 
 import json
@@ -45,7 +45,7 @@ def bind_account(name: str) -> None:
     This is also where fault rules scoped to an account fire: the vendor has just
     identified the account.
     """
-    info = g._get_current_object().emulator
+    info = request_info()
     info.account = name
     faults = info.engine.faults
     if faults and faults.has_account_rules() and info.fault is None:
