@@ -283,7 +283,7 @@ def _closest_route(app: Flask, path: str) -> str | None:
 def _record(engine: Engine, info: RequestInfo, req, response: Response) -> None:
     spec = info.vendor
     environ = req.environ
-    prefix = "/" + spec.name
+    prefix = spec.prefix()
     path = req.path[len(prefix):] or "/"
     rule = req.url_rule
     route = (rule.rule[len(prefix):] or "/") if rule is not None and rule.rule.startswith(prefix) else path

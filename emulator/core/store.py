@@ -363,41 +363,37 @@ class Collection:
     def write_many(self, inserts: Iterable[dict] = (), replaces: dict[int, dict] | None = None) -> list[int]:
         """Insert and replace many documents in one operation (bulk imports, and the
         single-contact writes of the hot paths: it goes straight to the raw table)."""
-        replaces = [(doc_id, dict(doc)) for doc_id, doc in (replaces or {}).items()]
-        inserts = [dict(doc) for doc in inserts]
+        # None for a document to insert: it gets its id once every document passed
+        docs = [(doc_id, dict(doc)) for doc_id, doc in (replaces or {}).items()]
+        docs += [(None, dict(doc)) for doc in inserts]
         store = self.store
         with store.transaction():
             # every document is checked before any is written: a refused write stores nothing
             pending: dict = {}
-            keyed = []
-            for doc_id, doc in replaces:
+            checked = []
+            for i, (doc_id, doc) in enumerate(docs):
                 keys = self._keys(doc)
-                self._check_unique(doc_id, doc, pending, keys)
-                keyed.append((doc_id, doc, keys))
-            added = []
-            for i, doc in enumerate(inserts):
-                keys = self._keys(doc)
-                self._check_unique(-1 - i, doc, pending, keys)
-                added.append((doc, keys))
+                self._check_unique(-1 - i if doc_id is None else doc_id, doc, pending, keys)
+                checked.append((doc_id, doc, keys))
             table = self.table
             first = table._get_next_id()  # only now: a refused write must not use up an id
-            table._next_id = first + len(inserts)
+            new_ids: list[int] = []
             tables = store.db.storage.read()
             raw = tables.get(self.name)
             if raw is None:
                 raw = tables[self.name] = {}
-            name = self.name
-            for doc_id, doc, keys in keyed:
+            for doc_id, doc, keys in checked:
+                if doc_id is None:
+                    doc_id = first + len(new_ids)
+                    new_ids.append(doc_id)
+                else:
+                    self._index_remove(doc_id)
                 raw[str(doc_id)] = doc
-                self._index_remove(doc_id)
                 self._index_add(doc_id, doc, keys)
-                store._log(["put", name, doc_id, doc])
-            for doc_id, (doc, keys) in enumerate(added, first):
-                raw[str(doc_id)] = doc
-                self._index_add(doc_id, doc, keys)
-                store._log(["put", name, doc_id, doc])
-        _settle(len(inserts) + len(replaces))
-        return list(range(first, first + len(inserts)))
+                store._log(["put", self.name, doc_id, doc])
+            table._next_id = first + len(new_ids)
+        _settle(len(docs))
+        return new_ids
 
     def remove(self, doc_id: int) -> None:
         with self.store.transaction():

@@ -9,7 +9,6 @@ real vendor would have changed without a word.
 """
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -263,14 +262,6 @@ class Param:
     non_empty: bool = False
     """An empty (or blank) string is ignored like a value that cannot be cast."""
     doc: str = ""
-    fits: float = dataclasses.field(init=False, repr=False)
-    """The longest string that needs no cut (no limit: infinity)."""
-    most: float = dataclasses.field(init=False, repr=False)
-    """The most elements an array may have (no limit: infinity)."""
-
-    def __post_init__(self):
-        object.__setattr__(self, "fits", float("inf") if self.max_length is None else self.max_length)
-        object.__setattr__(self, "most", float("inf") if self.max_items is None else self.max_items)
 
 
 _NAME = {"non_empty": True}
@@ -365,42 +356,23 @@ def read_parameters(body: dict, table: dict[str, Param], country: str, *, prefix
     is noted), except a ``required`` one, whose reason goes to ``failures``. With
     ``defaults`` every parameter of the table has a value; without, only those sent.
     """
-    values: dict = _defaults(table) if defaults else {}
+    # the defaults are immutable (None, False, ()): no copy needed
+    values: dict = {name: param.default for name, param in table.items()} if defaults else {}
     failures: dict = {}
     for name, value in body.items():
         param = table.get(name)
+        field = prefix + name
         if param is None:
-            note(prefix + name, value, None, "unknown parameter ignored")
-            continue
-        # the usual cases, answered without the casts: a string or an array of objects that
-        # needs nothing done (what read_value would return unchanged and without a note)
-        if value.__class__ is str:
-            if param.type == "string" and len(value) <= param.fits and value and not value.isspace():
-                values[name] = value
-                continue
-        elif (value.__class__ is list and param.type == "array of objects" and param.item is None
-              and len(value) <= param.most):
-            values[name] = value
+            note(field, value, None, "unknown parameter ignored")
             continue
         try:
-            values[name] = read_value(prefix + name, value, param, country)
+            values[name] = read_value(field, value, param, country)
         except CannotCast as exc:
             if name in required:
                 failures[name] = str(exc)
             else:
-                note(prefix + name, value, param.default, f"{exc}: ignored")
+                note(field, value, param.default, f"{exc}: ignored")
     return values, failures
-
-
-def _defaults(table: dict[str, Param]) -> dict:
-    """A fresh dict of the table's defaults (the defaults are immutable: None, False, ())."""
-    cached = _DEFAULTS.get(id(table))
-    if cached is None or cached[0] is not table:
-        cached = _DEFAULTS[id(table)] = (table, {name: param.default for name, param in table.items()})
-    return dict(cached[1])
-
-
-_DEFAULTS: dict[int, tuple[dict, dict]] = {}
 
 
 def _names(single: str | None, many: list[str]) -> list[str]:

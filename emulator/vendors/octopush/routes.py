@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Blueprint, request
+from flask import Blueprint
 
 from emulator.core.errors import EmulatorError
 from emulator.core.journal import note
@@ -42,8 +42,9 @@ def authenticate():
 def read_body() -> dict:
     """The JSON object sent; the vendor reads it whatever the Content-Type says."""
     body = json_object()
-    if not request_info().request.is_json:
-        note("Content-Type", request.content_type, "application/json", "body read as JSON")
+    req = request_info().request
+    if not req.is_json:
+        note("Content-Type", req.content_type, "application/json", "body read as JSON")
     return body
 
 
