@@ -23,11 +23,23 @@ SECRET_HEADERS = {"authorization", "api-key", "x-api-key", "cookie", "proxy-auth
 _SECRET_KEY = re.compile(r"pass(word)?|secret|api[-_]?key|access_token|^token$|credential", re.I)
 
 
-def note(field: str, sent: Any, used: Any, rule: str) -> None:
-    """Record that ``field`` was sent as ``sent`` and ``used`` as stored, and why."""
+NOTE_KINDS = ("cast", "ignored", "advice", "unverified")
+"""What a note says of the vendor: ``cast`` a documented fix-up of what was sent, ``ignored`` a
+sent value the vendor leaves out, ``advice`` something the vendor asks callers not to do but
+serves, ``unverified`` undocumented behaviour the emulator chose to accept."""
+
+
+def note(field: str, sent: Any, used: Any, rule: str, kind: str) -> None:
+    """Record that ``field`` was sent as ``sent`` and ``used`` as stored, why, and of which kind.
+
+    Notes are fix-ups of what the client sent; what the vendor does by itself (a status it
+    sets, a default it fills in) shows in stored state and is not noted.
+    """
+    if kind not in NOTE_KINDS:
+        raise ValueError(f"note kind must be one of {', '.join(NOTE_KINDS)}, got {kind!r}")
     bucket = _notes.get()
     if bucket is not None:
-        bucket.append({"field": field, "sent": sent, "used": used, "rule": rule})
+        bucket.append({"field": field, "sent": sent, "used": used, "rule": rule, "kind": kind})
 
 
 @contextmanager

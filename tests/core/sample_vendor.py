@@ -35,7 +35,7 @@ class SampleBackend:
         if not isinstance(email, str) or "@" not in email:
             raise SampleError("email: required, must contain @", 400)
         if email != email.lower():
-            note("email", email, email.lower(), "lower-cased")
+            note("email", email, email.lower(), "lower-cased", "cast")
         email = email.lower()
         with self.engine.store.transaction():
             found = self.contacts.find("email", email)

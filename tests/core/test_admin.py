@@ -100,7 +100,8 @@ def test_journal_records_filters_redacts_and_clears(sample):
     assert post["vendor"] == "sample" and post["account"] == "a" and post["path"] == "/contacts"
     assert post["status"] == 201 and post["response"]["email"] == "ann@x.io"
     assert post["body"]["password"] == "***"
-    assert post["notes"] == [{"field": "email", "sent": "Ann@X.io", "used": "ann@x.io", "rule": "lower-cased"}]
+    assert post["notes"] == [{"field": "email", "sent": "Ann@X.io", "used": "ann@x.io", "rule": "lower-cased",
+                              "kind": "cast"}]
     assert get["headers"]["Authorization"] == "***" and get["query"] == {"q": "1"}
     assert "secret" not in json.dumps(entries)
     assert sample.get("/_emulator/requests?method=get").json["count"] == 1

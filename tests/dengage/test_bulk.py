@@ -320,7 +320,7 @@ def test_email_is_lower_cased_with_a_note(client, auth):
     post(client, auth, body({"contact_key": "C-1", "email": "Ann.Lee@Example.IO"}))
     assert contacts(client)["C-1"]["email"] == "ann.lee@example.io"
     assert {"field": "contactDatas[0].email", "sent": "Ann.Lee@Example.IO", "used": "ann.lee@example.io",
-            "rule": "lower-cased"} in last_notes(client)
+            "rule": "lower-cased", "kind": "cast"} in last_notes(client)
 
 
 # -- statuses -----------------------------------------------------------------------------
@@ -347,7 +347,7 @@ def test_email_and_gsm_status_are_set_to_a_when_the_value_changes(client, auth):
     stored = contacts(client)["C-1"]
     assert (stored["email_status"], stored["gsm_status"]) == ("A", "P")
     assert {"field": "contactDatas[0].email_status", "sent": "P", "used": "A",
-            "rule": "email changed: status set to A"} in last_notes(client)
+            "rule": "email changed: status set to A", "kind": "cast"} in last_notes(client)
     post(client, auth, body({"contact_key": "C-1", "gsm": "+905559998877"}))
     assert contacts(client)["C-1"]["gsm_status"] == "A"
 

@@ -61,7 +61,7 @@ def test_duplicate_columns_are_listed_once_with_a_note(client, auth):
                                    "contactDatas": [{"contact_key": "C-1", "name": "Ann"}]}, headers=auth)
     assert resp.status_code == 200
     notes = client.get("/_emulator/requests?vendor=dengage").get_json()["requests"][-1]["notes"]
-    assert {"field": "columns", "sent": "name", "used": None, "rule": "duplicate column listed once"} in notes
+    assert {"field": "columns", "sent": "name", "used": None, "rule": "duplicate column listed once", "kind": "ignored"} in notes
 
 
 def test_garbage_login_bodies(client):

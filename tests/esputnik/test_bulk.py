@@ -92,7 +92,7 @@ def test_the_same_contact_twice_in_one_call_is_one_contact(client):
     assert [m["contactId"] for m in result["mapping"]] == [doc["id"], doc["id"]]
     post = client.get("/_emulator/requests?vendor=esputnik&method=POST").get_json()["requests"][-1]
     assert {"field": "contacts[1]", "sent": "twice@example.com", "used": "contacts[0]",
-            "rule": "the same contact twice in one request: merged into one, later values win"} in post["notes"]
+            "rule": "the same contact twice in one request: merged into one, later values win", "kind": "cast"} in post["notes"]
 
 
 @pytest.mark.parametrize("dedupe, existing, incoming", [

@@ -109,7 +109,7 @@ def test_body_with_another_content_type_is_read_as_json_and_noted(client):
                        headers={**AUTH, "Content-Type": "text/plain"})
     assert resp.status_code == 201
     assert {"field": "Content-Type", "sent": "text/plain", "used": "application/json",
-            "rule": "body read as JSON"} in journal(client)[-1]["notes"]
+            "rule": "body read as JSON", "kind": "cast"} in journal(client)[-1]["notes"]
 
 
 def test_deeply_nested_body_is_400_code_100_not_a_500(client):

@@ -164,7 +164,8 @@ def test_casting_table(client, case):
     if case.name in ("list_name", "list_names") and case.used:
         assert set([case.used] if isinstance(case.used, str) else case.used) <= set(names(client, "lists"))
     field_name = case.name if case.where == "top" else f"contacts.{case.name}"
-    expected = [{"field": field_name, "sent": s, "used": list(u) if isinstance(u, tuple) else u, "rule": r}
+    expected = [{"field": field_name, "sent": s, "used": list(u) if isinstance(u, tuple) else u, "rule": r,
+                 "kind": "ignored" if "ignored" in r or "dropped" in r else "cast"}
                 for s, u, r in case.notes]
     assert journal(client)[-1]["notes"] == expected
 

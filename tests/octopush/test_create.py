@@ -137,7 +137,7 @@ def test_same_number_twice_in_one_call_is_one_contact_later_values_win(client):
     assert len(stored) == 1
     assert (stored[0]["first_name"], stored[0]["last_name"]) == ("Anne", "Lee")
     assert {"field": "contacts.phone_number", "sent": "+33612345678", "used": "+33612345678",
-            "rule": "same number twice in one call: merged, later values win"} in last_notes(client)
+            "rule": "same number twice in one call: merged, later values win", "kind": "cast"} in last_notes(client)
 
 
 def test_same_number_twice_with_do_not_overwrite_keeps_the_first(client):

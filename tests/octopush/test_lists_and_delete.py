@@ -35,7 +35,7 @@ def test_delete_with_list_name_only_detaches(client):
     assert stored[A]["lists"] == ["L2"]
     assert stored[B]["lists"] == ["L1", "L2"]
     assert stored[C]["lists"] == ["L2"]
-    assert {"field": "phone_numbers", "sent": C, "used": None, "rule": "not in list 'L1': ignored"} in last_notes(client)
+    assert {"field": "phone_numbers", "sent": C, "used": None, "rule": "not in list 'L1': ignored", "kind": "ignored"} in last_notes(client)
     # the list index follows: emptying L1 now finds only B
     resp = client.post(LIST_EMPTY, json={"list_name": "L1"}, headers=AUTH)
     assert resp.get_json()["contacts_detached"] == 1
@@ -46,12 +46,12 @@ def test_delete_of_unknown_numbers_and_lists_is_noted_not_refused(client):
     resp = client.delete(DELETE, json={"phone_numbers": ["+33699999999"]}, headers=AUTH)
     assert resp.status_code == 204
     assert last_notes(client) == [{"field": "phone_numbers", "sent": "+33699999999", "used": None,
-                                   "rule": "no such contact: ignored"}]
+                                   "rule": "no such contact: ignored", "kind": "ignored"}]
     before = account_state(client)
     resp = client.delete(DELETE, json={"phone_numbers": [A], "list_name": "Nope"}, headers=AUTH)
     assert resp.status_code == 204
     assert last_notes(client) == [{"field": "list_name", "sent": "Nope", "used": None,
-                                   "rule": "no such list: nothing detached"}]
+                                   "rule": "no such list: nothing detached", "kind": "ignored"}]
     assert account_state(client) == before
 
 
@@ -144,7 +144,7 @@ def test_list_empty_with_delete_contacts_deletes_them(client):
     assert resp.get_json() == {"list_name": "L1", "contacts_detached": 2, "contacts_deleted": 2}
     assert set(contacts_by_phone(client)) == {C}
     assert last_notes(client) == [{"field": "delete_contacts", "sent": "true", "used": True,
-                                   "rule": "text cast to boolean"}]
+                                   "rule": "text cast to boolean", "kind": "cast"}]
 
 
 def test_list_empty_of_an_unknown_list_is_noted(client):
@@ -154,7 +154,7 @@ def test_list_empty_of_an_unknown_list_is_noted(client):
     assert resp.status_code == 200
     assert resp.get_json() == {"list_name": "Nope", "contacts_detached": 0, "contacts_deleted": 0}
     assert last_notes(client) == [{"field": "list_name", "sent": "Nope", "used": None,
-                                   "rule": "no such list: nothing to empty"}]
+                                   "rule": "no such list: nothing to empty", "kind": "ignored"}]
     assert account_state(client) == before
 
 

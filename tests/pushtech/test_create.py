@@ -197,7 +197,8 @@ def test_silent_fix_ups_are_stored_and_noted(client, api, field, sent, used, rul
     if rule is None:
         assert notes == []
     else:
-        assert notes == [{"field": field, "sent": sent, "used": used, "rule": rule}]
+        assert notes == [{"field": field, "sent": sent, "used": used, "rule": rule,
+                          "kind": "ignored" if "ignored" in rule or "dropped" in rule else "cast"}]
 
 
 def test_array_fix_ups_are_noted(client, api):

@@ -349,7 +349,7 @@ class Backend:
 
         for key in body:
             if key not in schemas.BULK.fields:
-                note(key, body[key], None, "unknown top-level key ignored")
+                note(key, body[key], None, "unknown top-level key ignored", "ignored")
         try:
             data = schemas.BULK.load(body)
             problems = []
@@ -358,12 +358,12 @@ class Backend:
             problems = [_problem(None, None, field, f"{field}: {rule}") for field, rule in schemas.problems(exc)]
         for flag, default in (("insertIfNotExists", False), ("throwExceptionIfInvalidRecord", True)):
             if flag in body and body[flag] is None:
-                note(flag, None, default, "null read as the default")
+                note(flag, None, default, "null read as the default", "cast")
                 data[flag] = default
         columns: list[str] = []
         for name in data.get("columns") or []:
             if name in columns:
-                note("columns", name, None, "duplicate column listed once")
+                note("columns", name, None, "duplicate column listed once", "ignored")
                 continue
             columns.append(name)
             col = self.columns.get(name)
@@ -408,7 +408,7 @@ class Backend:
                     continue
                 if name not in listed:
                     warnings.append(_problem(index, key, name, f"{name!r} is not in 'columns': ignored"))
-                    note(f"contactDatas[{index}].{name}", value, None, "key not in 'columns': ignored")
+                    note(f"contactDatas[{index}].{name}", value, None, "key not in 'columns': ignored", "ignored")
                     continue
                 try:
                     if name == NEW_KEY:
@@ -433,7 +433,7 @@ class Backend:
                 warnings.append(_problem(record.index, record.key, "contact_key",
                                          f"duplicate contact_key {record.key!r} in this call: record {winner} wins"))
                 note(f"contactDatas[{record.index}]", record.key, None,
-                     f"duplicate contact_key in the call: record {winner} wins")
+                     f"duplicate contact_key in the call: record {winner} wins", "ignored")
                 errors[:] = [p for p in errors if p["index"] != record.index]
             elif record.index not in failed:
                 survivors.append(record)
@@ -451,9 +451,9 @@ class Backend:
             raise Invalid("must not be empty")
         if used != value and isinstance(value, str):
             warnings.append(_problem(index, key, name, "value trimmed of surrounding whitespace"))
-            note(f"contactDatas[{index}].{name}", value, used, "surrounding whitespace trimmed")
+            note(f"contactDatas[{index}].{name}", value, used, "surrounding whitespace trimmed", "cast")
         if col.lower and isinstance(used, str) and used != used.lower():
-            note(f"contactDatas[{index}].{name}", used, used.lower(), "lower-cased")
+            note(f"contactDatas[{index}].{name}", used, used.lower(), "lower-cased", "cast")
             used = used.lower()
         return used
 
@@ -506,7 +506,7 @@ class Backend:
                 self._auto_status(record, current, doc)
                 if record.new_key is not None:
                     note(f"contactDatas[{record.index}].contact_key", record.key, record.new_key,
-                         "renamed by new_contact_key")
+                         "renamed by new_contact_key", "cast")
                     doc["contact_key"] = record.new_key
                 doc["updated_at"] = now
                 replaces[doc_id] = doc
@@ -525,7 +525,7 @@ class Backend:
             if current is not None and current.get(column) == value:
                 continue
             if doc.get(status) != "A":
-                note(f"contactDatas[{record.index}].{status}", doc.get(status), "A", f"{column} changed: status set to A")
+                note(f"contactDatas[{record.index}].{status}", doc.get(status), "A", f"{column} changed: status set to A", "cast")
             doc[status] = "A"
 
     # -- reading one contact -----------------------------------------------------------------

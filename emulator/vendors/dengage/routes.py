@@ -18,7 +18,7 @@ def read_body() -> dict:
     """The JSON object sent; read as JSON whatever the Content-Type says (noted)."""
     body = json_object()
     if not request.is_json:
-        note("Content-Type", request.content_type, "application/json", "body read as JSON")
+        note("Content-Type", request.content_type, "application/json", "body read as JSON", "cast")
     return body
 
 
@@ -54,7 +54,7 @@ def blueprint() -> Blueprint:
         body = read_body()
         for key in body:
             if key not in schemas.LOGIN.fields:
-                note(key, body[key], None, "unknown key ignored")
+                note(key, body[key], None, "unknown key ignored", "ignored")
         try:
             creds = schemas.LOGIN.load(body)
         except ValidationError as exc:

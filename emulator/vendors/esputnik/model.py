@@ -104,7 +104,7 @@ def as_int(value: Any, field: str) -> int:
     if _is_int(value):
         return value
     if isinstance(value, str) and value.strip().isdigit():
-        note(field, value, int(value), "cast to integer")
+        note(field, value, int(value), "cast to integer", "cast")
         return int(value)
     raise Invalid("INVALID_VALUE", f"{field} must be an integer, got {value!r}")
 
@@ -114,13 +114,13 @@ def as_text(value: Any, field: str) -> str | None:
     if value is None:
         return None
     if _is_int(value) or isinstance(value, float):
-        note(field, value, str(value), "cast to string")
+        note(field, value, str(value), "cast to string", "cast")
         value = str(value)
     if not isinstance(value, str):
         raise Invalid("INVALID_VALUE", f"{field} must be a string, got {type(value).__name__}")
     text = value.strip()
     if text != value:
-        note(field, value, text, "surrounding spaces trimmed")
+        note(field, value, text, "surrounding spaces trimmed", "cast")
     if not text:
         return None
     return text
@@ -162,7 +162,7 @@ def check_name(value: Any, field: str) -> str | None:
 def check_email(value: str, field: str) -> str:
     email = value.lower()
     if email != value:
-        note(field, value, email, "email lower-cased")
+        note(field, value, email, "email lower-cased", "cast")
     if len(email) > 254 or not _EMAIL.fullmatch(email):
         raise Invalid("INVALID_EMAIL", f"{field} is not a valid email address: {value!r}")
     return email
@@ -176,7 +176,7 @@ def check_phone(value: str, field: str) -> str:
     if not 5 <= len(digits) <= 15:
         raise Invalid("INVALID_PHONE", f"{field} must have 5 to 15 digits, got {len(digits)} in {value!r}")
     if digits != value:
-        note(field, value, digits, "phone number kept as its digits only")
+        note(field, value, digits, "phone number kept as its digits only", "cast")
     return digits
 
 
@@ -219,11 +219,11 @@ def normalize_contact(raw: Any, where: str, catalog: FieldCatalog, *, allow_id: 
             if allow_id and value is not None:
                 out["id"] = as_int(value, f"{where}.id")
             elif value is not None:
-                note(f"{where}.id", value, None, "ignored: contact ids are assigned by the vendor")
+                note(f"{where}.id", value, None, "ignored: contact ids are assigned by the vendor", "ignored")
         elif key == "groups":
-            note(f"{where}.groups", value, None, "ignored: a contact's segments are read only here")
+            note(f"{where}.groups", value, None, "ignored: a contact's segments are read only here", "ignored")
         else:
-            note(f"{where}.{key}", value, None, "unknown contact field ignored")
+            note(f"{where}.{key}", value, None, "unknown contact field ignored", "ignored")
     return out
 
 
@@ -244,12 +244,12 @@ def _read_channels(value: Any, where: str, out: dict) -> None:
             raise Invalid("INVALID_CHANNEL", f"{at}.type must be one of {', '.join(CHANNEL_TYPES)}, "
                                              f"got {sent_type!r}")
         if kind != sent_type:
-            note(f"{at}.type", sent_type, kind, "channel type spelling normalised")
+            note(f"{at}.type", sent_type, kind, "channel type spelling normalised", "cast")
         if kind in seen:
             raise Invalid("INVALID_CHANNEL", f"{where}: one {kind!r} channel per contact, got several")
         seen.add(kind)
         for extra in item.keys() - {"type", "value"}:
-            note(f"{at}.{extra}", item[extra], None, "unknown channel key ignored")
+            note(f"{at}.{extra}", item[extra], None, "unknown channel key ignored", "ignored")
         text = as_text(item.get("value"), f"{at}.value")
         if text is None:
             raise Invalid("INVALID_CHANNEL", f"{at}.value is required: a non-empty {kind} value")
@@ -270,10 +270,10 @@ def _read_address(value: Any, where: str) -> dict | None:
     for key, part in value.items():
         target = ADDRESS_ALIASES.get(key, key)
         if target not in address:
-            note(f"{where}.{key}", part, None, "ignored: the address has region, town, address and postcode")
+            note(f"{where}.{key}", part, None, "ignored: the address has region, town, address and postcode", "ignored")
             continue
         if target != key:
-            note(f"{where}.{key}", key, target, "address key stored in the region/town/address/postcode form")
+            note(f"{where}.{key}", key, target, "address key stored in the region/town/address/postcode form", "cast")
         address[target] = as_text(part, f"{where}.{key}")
     return address
 
@@ -294,20 +294,20 @@ def _read_fields(value: Any, where: str, catalog: FieldCatalog) -> list:
         elif isinstance(item.get("name"), str):
             fid = catalog.by_name.get(item["name"])
             if fid is None:
-                note(f"{at}.name", item["name"], None, "unknown custom field name ignored")
+                note(f"{at}.name", item["name"], None, "unknown custom field name ignored", "ignored")
                 continue
-            note(f"{at}.name", item["name"], fid, "custom field name resolved to its id")
+            note(f"{at}.name", item["name"], fid, "custom field name resolved to its id", "cast")
         else:
             raise Invalid("INVALID_FIELDS", f"{at} must have an integer id (or a field name)")
         if fid not in catalog.by_id:
-            note(f"{at}.id", fid, None, "unknown custom field id ignored (not declared for the account)")
+            note(f"{at}.id", fid, None, "unknown custom field id ignored (not declared for the account)", "unverified")
             continue
         raw_value = item.get("value")
         if isinstance(raw_value, (dict, list)):
             raise Invalid("INVALID_FIELDS", f"{at}.value must be a string, number or boolean, "
                                             f"got {type(raw_value).__name__}")
         if isinstance(raw_value, bool):
-            note(f"{at}.value", raw_value, str(raw_value).lower(), "cast to string")
+            note(f"{at}.value", raw_value, str(raw_value).lower(), "cast to string", "cast")
             raw_value = str(raw_value).lower()
         out[fid] = as_text(raw_value, f"{at}.value")
     return [[fid, val] for fid, val in out.items()]
@@ -446,7 +446,7 @@ def _bool(value: Any, field: str, default: bool = False) -> bool:
         return value
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         cast = value.strip().lower() == "true"
-        note(field, value, cast, "cast to boolean")
+        note(field, value, cast, "cast to boolean", "cast")
         return cast
     raise EsputnikError(f"{field} must be true or false, got {value!r}")
 
@@ -454,7 +454,7 @@ def _bool(value: Any, field: str, default: bool = False) -> bool:
 def read_import_options(body: dict, catalog: FieldCatalog, allowed_keys: frozenset) -> dict:
     """The options of a bulk import or upload, checked (400 on a broken rule)."""
     for key in body.keys() - allowed_keys:
-        note(key, body[key], None, "unknown request key ignored")
+        note(key, body[key], None, "unknown request key ignored", "ignored")
     dedupe = body.get("dedupeOn")
     if dedupe is None:
         dedupe = "email"
@@ -470,7 +470,7 @@ def read_import_options(body: dict, catalog: FieldCatalog, allowed_keys: frozens
         except Invalid as exc:
             raise EsputnikError(exc.message) from None
     elif body.get("fieldId") is not None:
-        note("fieldId", body["fieldId"], None, "ignored: dedupeOn is not fieldId")
+        note("fieldId", body["fieldId"], None, "ignored: dedupeOn is not fieldId", "ignored")
     options["standard"] = _standard_fields(body.get("contactFields"))
     options["custom"] = _custom_ids(body.get("customFieldsIDs"))
     options["groupNames"] = _names(body.get("groupNames"), "groupNames")
@@ -498,11 +498,11 @@ def _standard_fields(value: Any) -> list | None:
         if name in STANDARD_FIELDS:
             out.append(name)
         elif name == "webPush":
-            note(f"contactFields[{i}]", name, "webpush", "channel type spelling normalised")
+            note(f"contactFields[{i}]", name, "webpush", "channel type spelling normalised", "cast")
             out.append("webpush")
         else:
             note(f"contactFields[{i}]", name, None, f"unknown standard field ignored; known: "
-                                                     f"{', '.join(STANDARD_FIELDS)}")
+                                                     f"{', '.join(STANDARD_FIELDS)}", "ignored")
     return out
 
 
@@ -665,7 +665,7 @@ class Backend:
             raise not_found(f"segment with id={raw_group_id!r} not found: ids are integers") from None
         kinds = [k for k in ("contactIds", "externalCustomerIds") if body.get(k) not in (None, [])]
         for key in body.keys() - {"contactIds", "externalCustomerIds"}:
-            note(key, body[key], None, "unknown request key ignored")
+            note(key, body[key], None, "unknown request key ignored", "ignored")
         if len(kinds) > 1:
             raise EsputnikError(f"{verb}: send contactIds or externalCustomerIds, not both")
         ids: list = []
@@ -718,14 +718,14 @@ class Backend:
                 processed.append(doc["id"])
             self.contacts.write_many(replaces=replaces)
         if missing:
-            note(kinds[0], missing, None, "unknown or deleted contacts ignored")
+            note(kinds[0], missing, None, "unknown or deleted contacts ignored", "ignored")
         return {"processed": processed, "notFound": missing}
 
     # -- single contacts --------------------------------------------------------------------
     def subscribe(self, body: dict) -> dict:
         """Double opt-in: create with an unconfirmed email, or update all but the existing channels."""
         for key in body.keys() - SUBSCRIBE_KEYS:
-            note(key, body[key], None, "unknown request key ignored")
+            note(key, body[key], None, "unknown request key ignored", "ignored")
         if body.get("contact") is None:
             raise EsputnikError("contact is required: the contact to subscribe")
         incoming = self._normalize_one(body["contact"])
@@ -871,7 +871,7 @@ class Backend:
 
     def _restore_if_deleted(self, doc) -> None:
         if doc["deleted"]:
-            note("contact", doc["id"], doc["id"], "a deleted contact matched: it is restored")
+            note("contact", doc["id"], doc["id"], "a deleted contact matched: it is restored", "cast")
             doc["deleted"] = False
 
     def _save(self, doc) -> None:
@@ -964,7 +964,7 @@ class Backend:
             for key in keys:
                 if key in first_seen:
                     note(f"contacts[{i}]", key[1], f"contacts[{first_seen[key]}]",
-                         "the same contact twice in one request: merged into one, later values win")
+                         "the same contact twice in one request: merged into one, later values win", "cast")
                     break
                 first_seen[key] = i
         return records, failed
@@ -1199,7 +1199,7 @@ def parse_csv(text: str, catalog: FieldCatalog) -> list[dict]:
             columns.append(("field", int(name[6:])))
         else:
             if name:
-                note(f"column {name}", name, None, "unknown CSV column ignored")
+                note(f"column {name}", name, None, "unknown CSV column ignored", "ignored")
             columns.append(None)
     if not any(columns):
         raise UploadFailed(f"file is not a contact CSV: no known column in the header {header[:10]!r}; expected "

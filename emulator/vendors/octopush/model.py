@@ -322,7 +322,7 @@ def read_value(field: str, value: Any, param: Param, country: str) -> Any:
         try:
             items.append(_cut(field, _cast(field, element, param.item, country), param))
         except CannotCast as exc:
-            note(field, element, None, f"{exc}: element dropped")
+            note(field, element, None, f"{exc}: element dropped", "ignored")
     return items
 
 
@@ -333,7 +333,7 @@ def _cast(field: str, value: Any, kind: str, country: str) -> Any:
         return value  # the usual case, without a call
     used, rule = CASTS[kind](value, country)
     if rule is not None:
-        note(field, value, used, rule)
+        note(field, value, used, rule, "cast")
     return used
 
 
@@ -343,7 +343,7 @@ def _cut(field: str, value: Any, param: Param) -> Any:
             raise CannotCast("empty")
         if param.max_length is not None and len(value) > param.max_length:
             cut = value[:param.max_length]
-            note(field, value, cut, f"cut to {param.max_length} characters")
+            note(field, value, cut, f"cut to {param.max_length} characters", "cast")
             return cut
     return value
 
@@ -363,7 +363,7 @@ def read_parameters(body: dict, table: dict[str, Param], country: str, *, prefix
         param = table.get(name)
         field = prefix + name
         if param is None:
-            note(field, value, None, "unknown parameter ignored")
+            note(field, value, None, "unknown parameter ignored", "ignored")
             continue
         try:
             values[name] = read_value(field, value, param, country)
@@ -371,7 +371,7 @@ def read_parameters(body: dict, table: dict[str, Param], country: str, *, prefix
             if name in required:
                 failures[name] = str(exc)
             else:
-                note(field, value, param.default, f"{exc}: ignored")
+                note(field, value, param.default, f"{exc}: ignored", "ignored")
     return values, failures
 
 
@@ -463,7 +463,7 @@ class Backend:
                                     "reason": "already in this call (do_not_overwrite)"})
                     continue
                 else:
-                    note("contacts.phone_number", phone, phone, "same number twice in one call: merged, later values win")
+                    note("contacts.phone_number", phone, phone, "same number twice in one call: merged, later values win", "cast")
                 doc = entry[1]
                 doc.update(fields)
                 doc["lists"] = _attach(doc["lists"], lists)
@@ -507,13 +507,13 @@ class Backend:
         list_name = p["list_name"]
         with self.engine.store.transaction():
             if list_name is not None and self.lists.find_id("name", list_name) is None:
-                note("list_name", list_name, None, "no such list: nothing detached")
+                note("list_name", list_name, None, "no such list: nothing detached", "ignored")
                 return
             replaces = {}
             for phone in phones:
                 doc_id = self.contacts.find_id("phone", phone)
                 if doc_id is None:
-                    note("phone_numbers", phone, None, "no such contact: ignored")
+                    note("phone_numbers", phone, None, "no such contact: ignored", "ignored")
                 elif list_name is None:
                     self.contacts.remove(doc_id)
                 else:
@@ -523,7 +523,7 @@ class Backend:
                         doc["updated_at"] = self.engine.clock.iso_now()
                         replaces[doc_id] = dict(doc)
                     else:
-                        note("phone_numbers", phone, None, f"not in list {list_name!r}: ignored")
+                        note("phone_numbers", phone, None, f"not in list {list_name!r}: ignored", "ignored")
             if replaces:
                 self.contacts.write_many((), replaces)
 
@@ -545,7 +545,7 @@ class Backend:
         detached = deleted = 0
         with self.engine.store.transaction():
             if self.lists.find_id("name", name) is None:
-                note("list_name", name, None, "no such list: nothing to empty")
+                note("list_name", name, None, "no such list: nothing to empty", "ignored")
             else:
                 members = self.contacts.find_all("list", name)
                 if p["delete_contacts"]:

@@ -44,7 +44,7 @@ def read_body() -> dict:
     body = json_object()
     req = request_info().request
     if not req.is_json:
-        note("Content-Type", req.content_type, "application/json", "body read as JSON")
+        note("Content-Type", req.content_type, "application/json", "body read as JSON", "cast")
     return body
 
 

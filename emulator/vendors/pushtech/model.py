@@ -60,11 +60,11 @@ def read_string(value: Any, label: str) -> str:
     if isinstance(value, str):
         text = value.strip()
         if text != value:
-            note(label, value, text, "surrounding whitespace trimmed")
+            note(label, value, text, "surrounding whitespace trimmed", "cast")
         return text
     if _is_number(value) and math.isfinite(value):
         text = _number_text(value)
-        note(label, value, text, "number cast to string")
+        note(label, value, text, "number cast to string", "cast")
         return text
     raise Problem("must be a string")
 
@@ -77,7 +77,7 @@ def read_email(value: Any, label: str) -> str:
         raise Problem("must be an email address (a string) such as john@example.com")
     text = value.strip()
     if not text:
-        note(label, value, None, "empty email ignored")
+        note(label, value, None, "empty email ignored", "ignored")
         return OMIT
     if not _EMAIL_SHAPE.match(text):
         raise Problem("must be an email address such as john@example.com")
@@ -85,7 +85,7 @@ def read_email(value: Any, label: str) -> str:
     if used != value:
         rules = [r for r, changed in (("surrounding whitespace trimmed", text != value),
                                       ("lower-cased", used != text)) if changed]
-        note(label, value, used, ", ".join(rules))
+        note(label, value, used, ", ".join(rules), "cast")
     return used
 
 
@@ -108,12 +108,12 @@ def read_countrycode(value: Any, label: str) -> str:
     elif used.startswith("00") and len(used) > 2:
         used = used[2:]
     if not used:
-        note(label, value, None, "empty phone_countrycode ignored")
+        note(label, value, None, "empty phone_countrycode ignored", "ignored")
         return OMIT
     if not (used.isascii() and used.isdigit() and 1 <= len(used) <= 3 and used[0] != "0"):
         raise Problem("must be a country calling code of 1 to 3 digits, e.g. 44")
     if used != value:
-        note(label, value, used, "stored as digits without + (country calling code)")
+        note(label, value, used, "stored as digits without + (country calling code)", "cast")
     return used
 
 
@@ -121,13 +121,13 @@ def read_phone_number(value: Any, label: str) -> str:
     text = _digits_text(value)
     used = _DIGIT_SEPARATORS.sub("", text)
     if not used:
-        note(label, value, None, "empty phone_number ignored")
+        note(label, value, None, "empty phone_number ignored", "ignored")
         return OMIT
     if not (used.isascii() and used.isdigit() and 4 <= len(used) <= 15):
         raise Problem("must be the number without country code, 4 to 15 digits, e.g. 7712345678 "
                       "(a full international number goes in phone)")
     if used != value:
-        note(label, value, used, "stored as digits (separators removed)")
+        note(label, value, used, "stored as digits (separators removed)", "cast")
     return used
 
 
@@ -137,7 +137,7 @@ def read_phone(value: Any, label: str) -> tuple[str, str]:
 
     text = _digits_text(value).strip()
     if not text:
-        note(label, value, None, "empty phone ignored")
+        note(label, value, None, "empty phone ignored", "ignored")
         return OMIT
     if text.startswith("00"):
         text = "+" + text[2:]
@@ -176,7 +176,7 @@ def read_datetime(value: Any, label: str) -> str:
     used = _format_instant(parsed)
     if used != value:
         rules.append("stored as UTC ISO 8601")
-        note(label, value, used, ", ".join(rules))
+        note(label, value, used, ", ".join(rules), "cast")
     return used
 
 
@@ -197,7 +197,7 @@ def read_language(value: Any, label: str) -> str:
         raise Problem("must be an ISO 639-1 code of two letters, e.g. ES")
     used = text.upper()
     if used != value:
-        note(label, value, used, "upper-cased (ISO 639-1)")
+        note(label, value, used, "upper-cased (ISO 639-1)", "cast")
     return used
 
 
@@ -220,7 +220,7 @@ def read_count(value: Any, label: str) -> int:
     used = _number_from_text(value) if isinstance(value, str) else value
     if not _is_number(used) or not math.isfinite(used) or used < 0 or int(used) != used:
         raise Problem("must be a non-negative whole number")
-    note(label, value, int(used), "text cast to whole number" if isinstance(value, str) else "cast to whole number")
+    note(label, value, int(used), "text cast to whole number" if isinstance(value, str) else "cast to whole number", "cast")
     return int(used)
 
 
@@ -230,7 +230,7 @@ def _coordinate(limit: int) -> Callable[[Any, str], float | int]:
         if not _is_number(used) or not math.isfinite(used) or not -limit <= used <= limit:
             raise Problem(f"must be a number between -{limit} and {limit}")
         if isinstance(value, str):
-            note(label, value, used, "text cast to number")
+            note(label, value, used, "text cast to number", "cast")
         return used
 
     return read
@@ -244,7 +244,7 @@ def read_boolean(value: Any, label: str) -> bool:
         return value
     if isinstance(value, str) and value.strip().lower() in _BOOLEAN_WORDS:
         used = _BOOLEAN_WORDS[value.strip().lower()]
-        note(label, value, used, "text cast to boolean")
+        note(label, value, used, "text cast to boolean", "cast")
         return used
     raise Problem("must be true or false")
 
@@ -260,9 +260,9 @@ def read_tags(value: Any, label: str) -> list[str]:
             raise Problem("must be an array of strings", f"[{i}]")
         tag = read_string(item, f"{label}[{i}]")
         if not tag:
-            note(f"{label}[{i}]", item, None, "empty tag dropped")
+            note(f"{label}[{i}]", item, None, "empty tag dropped", "ignored")
         elif tag in tags:
-            note(f"{label}[{i}]", item, None, "duplicate tag dropped")
+            note(f"{label}[{i}]", item, None, "duplicate tag dropped", "ignored")
         else:
             tags.append(tag)
     return tags
@@ -280,7 +280,7 @@ def _objects(value: Any, shape: str) -> list[dict]:
 def _ignore_unknown(item: dict, known: tuple, label: str) -> None:
     for key in item:
         if key not in known:
-            note(f"{label}.{key}", item[key], None, f"ignored: not one of {', '.join(known)}")
+            note(f"{label}.{key}", item[key], None, f"ignored: not one of {', '.join(known)}", "ignored")
 
 
 def read_list_subscriptions(value: Any, label: str) -> list[dict]:
@@ -304,7 +304,7 @@ def read_list_subscriptions(value: Any, label: str) -> list[dict]:
 def _optional_boolean(item: dict, key: str, label: str, where: str, default: bool, reason: str) -> bool:
     """``item[key]`` read as a boolean; absent or null gives ``default`` with a note saying ``reason``."""
     if item.get(key) is None:
-        note(f"{label}{where}.{key}", item.get(key), default, reason)
+        note(f"{label}{where}.{key}", item.get(key), default, reason, "unverified")
         return default
     try:
         return read_boolean(item[key], f"{label}{where}.{key}")
@@ -326,11 +326,11 @@ def read_channel_subscriptions(value: Any, label: str) -> list[dict]:
         if used not in CHANNELS:
             raise Problem(f"must be one of {', '.join(CHANNELS)}", f"{where}.channel")
         if used != channel:
-            note(f"{label}{where}.channel", channel, used, "lower-cased")
+            note(f"{label}{where}.channel", channel, used, "lower-cased", "cast")
         blacklisted = _optional_boolean(item, "blacklisted", label, where, False, "not given: not blacklisted")
         if used in by_channel:
             note(f"{label}{where}", item, {"channel": used, "blacklisted": blacklisted},
-                 "channel given twice: the last entry wins")
+                 "channel given twice: the last entry wins", "ignored")
         by_channel[used] = {"channel": used, "blacklisted": blacklisted}
     return list(by_channel.values())
 
@@ -428,7 +428,7 @@ def clean_contact(payload: dict, custom_fields: frozenset | set = frozenset(), *
                 if partial:
                     unset.append(key)
                 else:
-                    note(label, None, None, "null ignored")
+                    note(label, None, None, "null ignored", "ignored")
                 continue
             try:
                 used = spec.read(value, label)
@@ -443,18 +443,18 @@ def clean_contact(payload: dict, custom_fields: frozenset | set = frozenset(), *
                 fields[key] = used
         elif key == "email_validation":
             if bulk:
-                note(label, value, None, "ignored in a bulk: use validate_emails")
+                note(label, value, None, "ignored in a bulk: use validate_emails", "ignored")
                 continue
             try:
                 validation = read_email_validation(value, label)
             except Problem as exc:
                 problems.append(f"email_validation{exc.where}: {exc.rule}")
         elif key in READ_ONLY:
-            note(label, value, None, "ignored: read-only, set by the vendor")
+            note(label, value, None, "ignored: read-only, set by the vendor", "ignored")
         else:
             fields[key] = value
             if key not in custom_fields:
-                note(label, value, value, "custom field not declared for the account: stored as given")
+                note(label, value, value, "custom field not declared for the account: stored as given", "unverified")
     if phone_parts is not None:
         _merge_phone(payload, phone_parts, fields, problems, note_prefix)
     return Cleaned(fields, problems, validation, tuple(unset))
@@ -466,7 +466,7 @@ def _merge_phone(payload: dict, parts: tuple[str, str], fields: dict, problems: 
     if given == (None, None):
         fields["phone_countrycode"], fields["phone_number"] = code, number
         note(prefix + "phone", payload["phone"], {"phone_countrycode": code, "phone_number": number},
-             "split into phone_countrycode and phone_number")
+             "split into phone_countrycode and phone_number", "cast")
     elif given != (code, number):
         problems.append(f"phone: {payload['phone']} disagrees with phone_countrycode/phone_number "
                         f"({given[0]} {given[1]}); send one or the other")
@@ -592,7 +592,7 @@ class Backend:
         if owners:
             other = self.contacts.peek(next(iter(owners)))["id"]
             note(label, email, email, f"contact {other} already has this email: a new contact was created "
-                                      "anyway (Pushtech does not deduplicate on email)")
+                                      "anyway (Pushtech does not deduplicate on email)", "unverified")
 
     def _find(self, contact_id: str) -> int:
         doc_id = self.contacts.find_id("id", contact_id)
@@ -640,19 +640,19 @@ class Backend:
             return {}
         if email is None:
             note("email_validation.validate", True, False, "the contact has no email: nothing validated, "
-                                                           "no credit spent")
+                                                           "no credit spent", "ignored")
             return {}
         if not self.spend_credits(1):
             if options["create_if_no_credit"]:
                 note("email_validation", "validate", None, "no credit left: stored without validation "
-                                                           "(create_if_no_credit)")
+                                                           "(create_if_no_credit)", "ignored")
                 return {}
             raise PushtechError(NO_CREDIT, 402)
         valid = email_is_valid(email)
         if not valid:
             if not options["create_if_invalid"]:
                 raise PushtechError(f"email not valid: {email}", 422)
-            note("email", email, email, "email not valid: stored anyway (create_if_invalid)")
+            note("email", email, email, "email not valid: stored anyway (create_if_invalid)", "cast")
         return {"email_valid": valid, "last_email_verified": now}
 
     # -- contacts --------------------------------------------------------------------
@@ -690,7 +690,7 @@ class Backend:
             if email != current.get("email"):
                 for key in ("email_valid", "last_email_verified"):
                     if merged.pop(key, None) is not None:
-                        note(key, current[key], None, "email changed: the previous validation no longer applies")
+                        note(key, current[key], None, "email changed: the previous validation no longer applies", "ignored")
                 self._note_duplicate_email(email)
             merged.update(self._validate_email(email, cleaned.validation, now))
             merged["updated_at"] = now
@@ -723,7 +723,7 @@ class Backend:
     def list_contacts(self, args: dict[str, str]) -> dict:
         for key in args:
             if key not in LIST_PARAMETERS:
-                note(key, args[key], None, f"ignored: not a list parameter ({', '.join(LIST_PARAMETERS)})")
+                note(key, args[key], None, f"ignored: not a list parameter ({', '.join(LIST_PARAMETERS)})", "ignored")
         problems: list[str] = []
         limit = _query_int(args.get("limit"), "limit", LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, problems)
         order = args.get("order", "asc") or "asc"
@@ -774,7 +774,7 @@ class Backend:
         problems: list[str] = []
         for key in payload:
             if key not in BULK_PARAMETERS:
-                note(key, payload[key], None, f"ignored: not a bulk parameter ({', '.join(BULK_PARAMETERS)})")
+                note(key, payload[key], None, f"ignored: not a bulk parameter ({', '.join(BULK_PARAMETERS)})", "ignored")
         contacts = payload.get("contacts")
         if not isinstance(contacts, list) or not 1 <= len(contacts) <= MAX_BULK_CONTACTS:
             got = f"{len(contacts)} contacts" if isinstance(contacts, list) else _kind(contacts)
@@ -876,7 +876,7 @@ class Backend:
                 else:
                     if not stats["emails_not_validated_no_credit"]:
                         note(f"contacts[{i}].email", email, email, "no credit left: this and the following "
-                                                                     "emails were imported without validation")
+                                                                     "emails were imported without validation", "ignored")
                     stats["emails_not_validated_no_credit"] += 1
             user_id = fields.get("user_id") if match else None
             doc = by_user.get(user_id) if user_id is not None else None
@@ -886,7 +886,7 @@ class Backend:
                     owner = next(iter(owners))
                     if len(owners) > 1:
                         note(f"contacts[{i}].user_id", user_id, user_id,
-                             f"{len(owners)} contacts have this user_id: the oldest was updated")
+                             f"{len(owners)} contacts have this user_id: the oldest was updated", "cast")
                     doc = replaces[owner] = by_user[user_id] = dict(self.contacts.get(owner))
                     stats["contacts_updated"] += 1
             if doc is not None:
@@ -899,7 +899,7 @@ class Backend:
                 if email is not None:
                     if email in bulk_emails or self.contacts.find_id("email", email):
                         note(f"contacts[{i}].email", email, email,
-                             "another contact already has this email: a new contact was created anyway")
+                             "another contact already has this email: a new contact was created anyway", "unverified")
                 doc = self.new_contact(fields, now)
                 inserts.append(doc)
                 stats["contacts_created"] += 1
@@ -970,7 +970,7 @@ def _read_webhook_url(value: Any, problems: list[str]) -> str | None:
     if value is None:
         return None
     if isinstance(value, str) and not value.strip():
-        note("webhook_url", value, None, "empty webhook_url: no webhook")
+        note("webhook_url", value, None, "empty webhook_url: no webhook", "ignored")
         return None
     from urllib.parse import urlsplit
 
@@ -992,7 +992,7 @@ def _read_extra_fields(value: Any, problems: list[str]) -> list[str]:
         return []
     unique = list(dict.fromkeys(value))
     if len(unique) != len(value):
-        note("contacts_webhook_extra_fields", value, unique, "duplicate field names dropped")
+        note("contacts_webhook_extra_fields", value, unique, "duplicate field names dropped", "ignored")
     return unique
 
 

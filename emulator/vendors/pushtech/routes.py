@@ -46,7 +46,7 @@ def read_body() -> dict:
     """The JSON object sent; the vendor reads it whatever the Content-Type says."""
     body = json_object()
     if not request.is_json:
-        note("Content-Type", request.content_type, "application/json", "body read as JSON")
+        note("Content-Type", request.content_type, "application/json", "body read as JSON", "cast")
     return body
 
 
