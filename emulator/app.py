@@ -11,6 +11,7 @@ import json
 import logging
 import socket
 import time
+from urllib.parse import quote
 
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
@@ -23,6 +24,8 @@ from .http import RequestInfo
 from .settings import Settings
 
 log = logging.getLogger("emulator")
+request_log = logging.getLogger("emulator.requests")
+"""One ``info`` line per vendor request (``serve`` shows them; ``--quiet`` turns them off)."""
 
 ADMIN_PREFIX = "/_emulator"
 JOURNAL_BODY_LIMIT = 1024 * 1024
@@ -309,7 +312,12 @@ def _record(engine: Engine, info: RequestInfo, req, response: Response) -> None:
         headers["CONTENT_TYPE"] = environ["CONTENT_TYPE"]
     fault = info.fault
     dropped = fault is not None and fault.get("effect") in ("drop", "timeout")
+    took = time.perf_counter() - info.started
     engine.journal.record(Recorded(
         engine.clock.time(), spec.name, info.account, req.method, path, route, environ.get("QUERY_STRING", ""),
         headers, body, None if dropped else response.status_code, None if dropped else answer,
-        response.mimetype == "application/json", time.perf_counter() - info.started, info.notes, fault))
+        response.mimetype == "application/json", took, info.notes, fault))
+    if request_log.isEnabledFor(logging.INFO):  # never the query string or headers: they may hold credentials
+        request_log.info("%s %s %s %s %s %.1fms notes=%d", spec.name, info.account or "-", req.method,
+                         quote(req.path, safe="/:@!$&'()*+,;=~"),
+                         "dropped" if dropped else response.status_code, took * 1000, len(info.notes))

@@ -116,7 +116,7 @@ def page_context(engine, args) -> dict[str, Any]:
     return {
         "version": __version__,
         "seed": engine.seed,
-        "fixture": engine.fixture_ref if isinstance(engine.fixture_ref, str) else "(fixture object)",
+        "fixture": engine.fixture_name(),
         "clock": engine.clock.state(),
         "vendors": vendors,
         "vendor": vendor,

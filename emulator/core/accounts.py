@@ -47,22 +47,33 @@ def fixtures_dirs() -> list[Path]:
     return dirs
 
 
+def fixture_path(ref: Any) -> Path | None:
+    """The file a fixture name or path refers to (None: an object, or not found)."""
+    if not isinstance(ref, (str, os.PathLike)):
+        return None
+    text = os.fspath(ref)
+    candidates = [Path(text)] if (text.endswith(".json") or os.sep in text) else []
+    candidates += [d / f"{text}.json" for d in fixtures_dirs()]
+    return next((path for path in candidates if path.is_file()), None)
+
+
 def load_fixture(ref: Any) -> dict:
     """A fixture object from a name (``default``), a path, or an object (copied)."""
     if isinstance(ref, dict):
         return copy.deepcopy(ref)
     if not isinstance(ref, (str, os.PathLike)):
         raise FixtureError(f"fixture must be a name, a path or an object, not {type(ref).__name__}")
-    text = os.fspath(ref)
-    candidates = [Path(text)] if (text.endswith(".json") or os.sep in text) else []
-    candidates += [d / f"{text}.json" for d in fixtures_dirs()]
-    for path in candidates:
-        if path.is_file():
-            try:
-                return json.loads(path.read_text(encoding="utf-8"))
-            except ValueError as exc:
-                raise FixtureError(f"fixture {path}: not valid JSON ({exc})") from exc
-    raise FixtureError(f"fixture {text!r} not found (looked in {', '.join(str(d) for d in fixtures_dirs())})")
+    path = fixture_path(ref)
+    if path is None:
+        raise FixtureError(f"fixture {os.fspath(ref)!r} not found "
+                           f"(looked in {', '.join(str(d) for d in fixtures_dirs())})")
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as exc:
+        raise FixtureError(f"fixture {path}: not valid JSON ({exc})") from exc
+    if not isinstance(loaded, dict):
+        raise FixtureError(f"fixture {path}: must be a JSON object")
+    return loaded
 
 
 def build_accounts(fixture: dict, vendors: dict) -> dict[str, dict[str, Account]]:
@@ -84,6 +95,18 @@ def build_accounts(fixture: dict, vendors: dict) -> dict[str, dict[str, Account]
             raise FixtureError(f"fixture: vendors.{vendor}.accounts must be an object")
         for name, spec in accounts.items():
             spec = spec or {}
+            where = f"fixture: {vendor} account {name!r}"
+            if not isinstance(spec, dict):
+                raise FixtureError(f"{where} must be an object")
+            for part in ("credentials", "settings", "generate"):
+                if not isinstance(spec.get(part, {}), dict):
+                    raise FixtureError(f"{where}: {part} must be an object")
+            for key in vendors[vendor].credential_keys:
+                value = spec.get("credentials", {}).get(key)
+                if not isinstance(value, str) or not value:
+                    raise FixtureError(f"{where}: credentials.{key} must be a non-empty string "
+                                       f"(every {vendors[vendor].title} account needs "
+                                       f"{', '.join(vendors[vendor].credential_keys)})")
             settings = copy.deepcopy(dict(vendors[vendor].default_settings))
             settings.update(copy.deepcopy(spec.get("settings", {})))
             out[vendor][name] = Account(vendor=vendor, name=name,

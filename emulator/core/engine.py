@@ -5,6 +5,7 @@ machinery through it; the HTTP layer finds it as ``app.extensions["emulator"]``.
 """
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
@@ -17,6 +18,9 @@ from .journal import Journal
 from .store import Index, Store
 from .vendor import VendorSpec
 
+SEEDED = "_emulator:seeded"
+"""One document: the fixture (its name and content) and the seed the store was filled from,
+so a reopened persisted store keeps the accounts its data belongs to."""
 FIXTURE_EPOCH = "2026-01-01T00:00:00Z"
 """The time a fixture's data is created at (a fixture may set ``epoch``): same bytes every run."""
 
@@ -39,8 +43,15 @@ class Engine:
         self.clock.listeners.append(self.jobs.run_due)
         self.seed = int(settings.seed)
         self.ids = Ids(self.store, self.seed)
-        self.fixture_ref = settings.fixture
-        self.fixture = load_fixture(settings.fixture)
+        seeded = next((doc for _, doc in self.store.named(SEEDED).scan()), None) if self.store.existed else None
+        # A reopened store keeps the fixture and seed its data came from, whatever is asked now.
+        self.reopened = seeded is not None
+        if seeded is not None:
+            self.fixture_ref, self.fixture, self.seed = seeded["fixture"], seeded["content"], seeded["seed"]
+            self.ids.seed = self.seed
+        else:
+            self.fixture_ref = settings.fixture
+            self.fixture = load_fixture(settings.fixture)
         self.accounts = build_accounts(self.fixture, self.vendors)
         self._backends: dict[tuple[str, str], Any] = {}
         self._backends_lock = threading.Lock()
@@ -50,6 +61,11 @@ class Engine:
             self.jobs.reload()  # an existing store is opened as it is
         else:
             self._populate()
+
+    def fixture_name(self) -> str:
+        """The fixture's name or path as given, or ``(fixture object)``."""
+        ref = self.fixture_ref
+        return os.fspath(ref) if isinstance(ref, (str, os.PathLike)) else "(fixture object)"
 
     # -- accounts and backends -------------------------------------------------------
     def account(self, vendor: str, name: str) -> Account | None:
@@ -80,6 +96,8 @@ class Engine:
             self.store.clear()
             self._backends.clear()
             seeding.populate(self)
+            self.store.named(SEEDED).insert({"fixture": self.fixture_name(), "seed": self.seed,
+                                             "content": self.fixture})
             self._initial = self.store.snapshot()
         self.jobs.reload()
 

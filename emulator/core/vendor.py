@@ -49,7 +49,10 @@ class VendorSpec:
     describe_credentials: Callable[[Any], str] | None = None
     """``(account) -> str``: one line telling a user how to authenticate (start-up banner)."""
     base_path: str = ""
-    """The vendor's base path, shown in URLs printed at start-up (``/api/v1``)."""
+    """The vendor's base path as a client uses it, shown at start-up (``/api/v1``); ``{account}``
+    stands for the account's name where the vendor puts it in the path."""
+    credential_keys: tuple[str, ...] = ()
+    """Keys every account's ``credentials`` must hold as non-empty strings (checked on load)."""
     fake_payloads: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
     """Endpoint name -> ``(faker, n=None, **options) -> payload``: valid request bodies for the
     ``fake_contact`` fixture (``"default"`` is used when options or ``n`` are given)."""

@@ -25,7 +25,7 @@ def start_serve(*args, env=None):
         lines.append(line)
         match = re.search(r"listening on (http://\S+)", line)
         if match:
-            while "health" not in lines[-1]:  # the banner ends with the health URL
+            while "Ctrl-C to stop" not in lines[-1]:  # the banner's last line
                 lines.append(proc.stdout.readline())
             return proc, match.group(1), lines
         if proc.poll() is not None:

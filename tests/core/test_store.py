@@ -161,7 +161,9 @@ def test_app_store_persists_across_restart(make_app, tmp_path):
     contacts = restarted.get("/_emulator/state").json["vendors"]["sample"]["accounts"]["a"]["contacts"]
     assert [c["email"] for c in contacts][-1] == "kept@x.io"
     assert len(contacts) == 3  # an existing store is opened as it is: the fixture does not re-seed it
-    restarted.post("/_emulator/reset")  # reset reloads the fixture
+    restarted.post("/_emulator/reset")  # reset reloads the fixture the store was seeded from
+    assert len(restarted.get("/_emulator/state").json["vendors"]["sample"]["accounts"]["a"]["contacts"]) == 2
+    restarted.post("/_emulator/seed", json={"fixture": sample_fixture(5)})  # loading another one is asked for
     assert len(restarted.get("/_emulator/state").json["vendors"]["sample"]["accounts"]["a"]["contacts"]) == 5
 
 

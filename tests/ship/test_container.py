@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -36,6 +37,8 @@ class ImageRoot:
     venv: Path
     fs: Path
     """Stands for the container's ``/``: runtime-stage files copied from the context live here."""
+    install_output: str = ""
+    """What ``pip install`` printed (the build backend's warnings included)."""
 
     @property
     def bin(self) -> Path:
@@ -97,7 +100,7 @@ def image(tmp_path_factory) -> ImageRoot:
     for flags, sources, dest in IMAGE.copies():
         if "from" not in flags:  # the wheel copied from the build stage is the install above
             copy_from_context(sources, dest, fs, context)
-    image = ImageRoot(venv=venv, fs=fs)
+    image = ImageRoot(venv=venv, fs=fs, install_output=install.stdout + install.stderr)
     image.workdir.mkdir(parents=True, exist_ok=True)
     return image
 
@@ -173,6 +176,13 @@ def test_image_entry_command_serves_health_from_a_clean_install(image):
     assert proc.returncode == 0, out
     assert "contact-api-emulator stopped" in out
     assert healthcheck(image, env).returncode != 0  # the check fails once nothing answers
+
+
+def test_the_clean_install_prints_no_packaging_warning(image):
+    """The metadata is what setuptools asks for today (a PEP 639 ``license`` expression, ...)."""
+    warnings = [line for line in image.install_output.splitlines()
+                if re.search(r"BuildBackendWarning|Setuptools\w*Warning|deprecated", line)]
+    assert warnings == [], image.install_output
 
 
 def test_clean_install_ships_the_fixtures(image):

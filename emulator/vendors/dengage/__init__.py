@@ -55,6 +55,7 @@ VENDOR = VendorSpec(
     load_account=model.load_account,
     describe_credentials=model.describe_credentials,
     base_path=_BASE,
+    credential_keys=("userkey", "password"),
     openapi=_openapi,
     security_schemes={"bearer": {"type": "http", "scheme": "bearer"}},
     error_schema=_error_schema,

@@ -72,6 +72,7 @@ VENDOR = VendorSpec(
     load_account=model.load_account,
     describe_credentials=model.describe_credentials,
     base_path=_API,
+    credential_keys=("api_key",),
     openapi=_openapi,
     security_schemes={"basic": {"type": "http", "scheme": "basic",
                                 "description": "any user name; the password is the account's API key"}},

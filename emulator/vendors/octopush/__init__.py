@@ -56,6 +56,7 @@ VENDOR = VendorSpec(
     load_account=model.load_account,
     describe_credentials=model.describe_credentials,
     base_path=_BASE,
+    credential_keys=("api_login", "api_key"),
     openapi=_openapi,
     security_schemes={"login": {"type": "apiKey", "in": "header", "name": "api-login"},
                       "key": {"type": "apiKey", "in": "header", "name": "api-key"}},
