@@ -2,6 +2,7 @@
 request log, reopening a persisted store, and waitress under many slow clients."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -306,24 +307,35 @@ def test_serve_says_which_fixture_seeded_a_reopened_store_and_warns_of_another(t
 
 
 # -- waitress: slow clients do not starve the others --------------------------------------
-def slow_clients(port: int, count: int, stop_event: threading.Event) -> list[socket.socket]:
-    """``count`` connections that send a request's headers one byte a second, never finishing."""
+@contextlib.contextmanager
+def held_by_slow_clients(count: int, env: dict | None = None):
+    """A waitress ``serve`` with ``count`` connections that send a request's headers one byte
+    a second and never finish them; yields the server's URL."""
+    proc, url, _ = start_serve("--fixture", "empty", "--quiet", env=env)
+    halt = threading.Event()
     socks = []
-    for _ in range(count):
-        sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-        sock.sendall(b"POST /esputnik/api/v1/contact HTTP/1.1\r\nHost: x\r\n")
-        socks.append(sock)
+    try:
+        for _ in range(count):
+            sock = socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])), timeout=5)
+            sock.sendall(b"POST /esputnik/api/v1/contact HTTP/1.1\r\nHost: x\r\n")
+            socks.append(sock)
 
-    def trickle():
-        while not stop_event.wait(1):
-            for sock in socks:
-                try:
-                    sock.sendall(b"X")
-                except OSError:
-                    pass
+        def trickle():
+            while not halt.wait(1):
+                for sock in socks:
+                    try:
+                        sock.sendall(b"X")
+                    except OSError:
+                        pass
 
-    threading.Thread(target=trickle, daemon=True).start()
-    return socks
+        threading.Thread(target=trickle, daemon=True).start()
+        time.sleep(0.5)  # every slow connection accepted and holding its channel
+        yield url
+    finally:
+        halt.set()
+        for sock in socks:
+            sock.close()
+        stop(proc)
 
 
 def normal_requests(url: str, n: int, timeout: float) -> list[int | str]:
@@ -338,35 +350,15 @@ def normal_requests(url: str, n: int, timeout: float) -> list[int | str]:
 
 @pytest.mark.live
 def test_a_hundred_slow_clients_do_not_lock_out_a_normal_one_under_waitress():
-    proc, url, _ = start_serve("--fixture", "empty", "--quiet")
-    halt = threading.Event()
-    socks = []
-    try:
-        socks = slow_clients(int(url.rsplit(":", 1)[1]), 100, halt)
-        time.sleep(0.5)  # every slow connection accepted and holding its channel
+    with held_by_slow_clients(100) as url:
         assert normal_requests(url, 6, timeout=5) == [200] * 6
-    finally:
-        halt.set()
-        for sock in socks:
-            sock.close()
-        stop(proc)
 
 
 @pytest.mark.live
 def test_the_connection_limit_is_what_lets_them_in():
     """Control: at waitress's own limit of 100 the same slow clients lock a normal one out."""
-    proc, url, _ = start_serve("--fixture", "empty", "--quiet", env={"EMULATOR_CONNECTION_LIMIT": "100"})
-    halt = threading.Event()
-    socks = []
-    try:
-        socks = slow_clients(int(url.rsplit(":", 1)[1]), 100, halt)
-        time.sleep(0.5)
+    with held_by_slow_clients(100, env={"EMULATOR_CONNECTION_LIMIT": "100"}) as url:
         assert normal_requests(url, 1, timeout=2) == ["ReadTimeout"]
-    finally:
-        halt.set()
-        for sock in socks:
-            sock.close()
-        stop(proc)
 
 
 @pytest.mark.live
