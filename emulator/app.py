@@ -14,12 +14,14 @@ import time
 from urllib.parse import quote
 
 from flask import Flask, Response, g, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Rule
 
 from .core.engine import Engine
 from .core.errors import BadBody, EmulatorError, VendorError
-from .core.journal import Recorded, start_notes
+from .core.journal import BODY_PREVIEW, Recorded, start_notes
+from .core.strict_json import printable
 from .http import RequestInfo
 from .settings import Settings
 
@@ -28,7 +30,6 @@ request_log = logging.getLogger("emulator.requests")
 """One ``info`` line per vendor request (``serve`` shows them; ``--quiet`` turns them off)."""
 
 ADMIN_PREFIX = "/_emulator"
-JOURNAL_BODY_LIMIT = 1024 * 1024
 
 _KINDS = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
 
@@ -108,8 +109,57 @@ class Dispatch:
         return truncated()
 
 
+class EmulatorResponse(Response):
+    """A response whose text is always UTF-8: a lone surrogate that reached the store some
+    other way than a request body (an older store file, a fixture) is written as its
+    escape ``\\udc80`` (valid inside a JSON string) instead of failing the read."""
+
+    def set_data(self, value) -> None:
+        if value.__class__ is str:
+            try:
+                value = value.encode()
+            except UnicodeEncodeError:
+                value = value.encode("utf-8", "backslashreplace")
+        super().set_data(value)
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """Flask's JSON output, always strict JSON: keys in the order given, text not escaped
+    to ASCII, and a value JSON cannot hold (``NaN``, infinity) or one nested past reason
+    written through :func:`~emulator.core.strict_json.printable` instead of failing."""
+
+    ensure_ascii = False
+    sort_keys = False
+
+    def __init__(self, app):
+        super().__init__(app)
+        # one encoder for every response: json.dumps with options builds one per call
+        self._compact = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"),
+                                         default=self.default)
+
+    def dumps(self, obj, **kwargs) -> str:
+        kwargs.setdefault("allow_nan", False)
+        try:
+            return super().dumps(obj, **kwargs)
+        except (ValueError, RecursionError):
+            return super().dumps(printable(obj), **kwargs)
+
+    def response(self, *args, **kwargs) -> Response:
+        if self.compact is False or (self.compact is None and self._app.debug):
+            return super().response(*args, **kwargs)
+        obj = self._prepare_response_obj(args, kwargs)
+        try:
+            text = self._compact.encode(obj)
+        except (ValueError, RecursionError):
+            text = self._compact.encode(printable(obj))
+        return self._app.response_class(f"{text}\n", mimetype=self.mimetype)
+
+
 class EmulatorFlask(Flask):
     """Flask, minus a per-call check the emulator does not need: it has no async views."""
+
+    response_class = EmulatorResponse
+    json_provider_class = StrictJSONProvider
 
     def ensure_sync(self, func):
         return func
@@ -129,9 +179,7 @@ def create_app(settings: Settings | dict | None = None, vendors=None) -> Flask:
         vendors = load_vendors(settings.vendors)
     app = EmulatorFlask("emulator")
     app.url_rule_class = LazyBuildRule
-    app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, JSON_SORT_KEYS=False)
-    app.json.sort_keys = False
-    app.json.ensure_ascii = False
+    app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes)
     app.url_map.strict_slashes = False
     engine = Engine(settings, list(vendors))
     app.extensions["emulator"] = engine
@@ -290,15 +338,7 @@ def _record(engine: Engine, info: RequestInfo, req, response: Response) -> None:
     path = req.path[len(prefix):] or "/"
     rule = req.url_rule
     route = (rule.rule[len(prefix):] or "/") if rule is not None and rule.rule.startswith(prefix) else path
-    length = environ.get("CONTENT_LENGTH")
-    length = int(length) if length and length.isdigit() else None
-    if length is not None and length > JOURNAL_BODY_LIMIT:
-        body = {"_omitted": f"{length} bytes"}
-    else:
-        try:
-            body = req.get_data(cache=True)
-        except HTTPException:
-            body = None
+    body, body_size = _body_for_journal(req, engine.journal.body_bytes)
     chunks = response.response
     if chunks.__class__ is list and len(chunks) == 1 and chunks[0].__class__ is bytes:
         answer = chunks[0]  # what Flask's JSON responses hold, without get_data's generator
@@ -316,8 +356,24 @@ def _record(engine: Engine, info: RequestInfo, req, response: Response) -> None:
     engine.journal.record(Recorded(
         engine.clock.time(), spec.name, info.account, req.method, path, route, environ.get("QUERY_STRING", ""),
         headers, body, None if dropped else response.status_code, None if dropped else answer,
-        response.mimetype == "application/json", took, info.notes, fault))
+        response.mimetype == "application/json", took, info.notes, fault, body_size))
     if request_log.isEnabledFor(logging.INFO):  # never the query string or headers: they may hold credentials
         request_log.info("%s %s %s %s %s %.1fms notes=%d", spec.name, info.account or "-", req.method,
                          quote(req.path, safe="/:@!$&'()*+,;=~"),
                          "dropped" if dropped else response.status_code, took * 1000, len(info.notes))
+
+
+def _body_for_journal(req, limit: int) -> tuple[bytes | None, int | None]:
+    """(the request body or its first bytes, its length): a body over the journal's
+    per-entry budget that the route did not read is not read whole for the journal."""
+    length = req.environ.get("CONTENT_LENGTH")
+    length = int(length) if length and length.isdigit() else None
+    if length is not None and length > limit and getattr(req, "_cached_data", None) is None:
+        try:
+            return req.stream.read(min(limit, BODY_PREVIEW)), length
+        except (HTTPException, OSError):
+            return None, length
+    try:
+        return req.get_data(cache=True), None
+    except HTTPException:
+        return None, length

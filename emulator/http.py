@@ -1,13 +1,13 @@
 """Helpers for vendor routes: the request being served, the engine, the JSON body, the account served."""
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
 from flask import current_app, g, request
 
 from .core.errors import BadBody
+from .core.strict_json import parse_json
 
 
 def engine():
@@ -60,13 +60,11 @@ def bind_account(name: str) -> None:
                     raise FaultFired(response)
 
 
-def json_body(*, required: bool = True, require_content_type: bool = False) -> Any:
-    """The request body as JSON.
+_EMPTY = object()
 
-    An empty body is ``None`` (a GET with ``Content-Type: application/json`` and no body
-    is fine) unless ``required``. Malformed JSON raises :class:`BadBody` (400); a body whose
-    content type is not JSON raises it with 415 when ``require_content_type``.
-    """
+
+def _read_json(required: bool, require_content_type: bool) -> Any:
+    """The body as JSON, or ``_EMPTY`` for a body with nothing in it."""
     req = request._get_current_object()
     data = req.get_data(cache=True)
     if require_content_type and data and not req.is_json:
@@ -75,21 +73,37 @@ def json_body(*, required: bool = True, require_content_type: bool = False) -> A
     if not data.strip():
         if required:
             raise BadBody("request body is required: a JSON object was expected")
-        return None
+        return _EMPTY
     try:
-        return json.loads(data)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        return parse_json(data)
+    except ValueError as exc:
         raise BadBody(f"request body is not valid JSON: {exc}") from None
 
 
+def json_body(*, required: bool = True, require_content_type: bool = False) -> Any:
+    """The request body as JSON (read with :func:`parse_json`).
+
+    An empty body is ``None`` (a GET with ``Content-Type: application/json`` and no body
+    is fine) unless ``required``. Malformed JSON raises :class:`BadBody` (400); a body whose
+    content type is not JSON raises it with 415 when ``require_content_type``.
+    """
+    body = _read_json(required, require_content_type)
+    return None if body is _EMPTY else body
+
+
 def json_object(*, required: bool = True, require_content_type: bool = False) -> dict:
-    """Like :func:`json_body`, and the body must be a JSON object."""
-    body = json_body(required=required, require_content_type=require_content_type)
-    if body is None:
+    """Like :func:`json_body`, and the body must be a JSON object; an empty body is ``{}``
+    when not ``required``, a ``null`` one is refused like any other non-object."""
+    body = _read_json(required, require_content_type)
+    if body.__class__ is dict:
+        return body
+    if body is _EMPTY:
         return {}
-    if not isinstance(body, dict):
-        raise BadBody(f"request body must be a JSON object, got {type(body).__name__}")
-    return body
+    kind = "null" if body is None else _JSON_TYPES.get(type(body), type(body).__name__)
+    raise BadBody(f"request body must be a JSON object, got {kind}")
+
+
+_JSON_TYPES = {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
 
 
 def helper_backend(vendor: str, body: dict):

@@ -37,6 +37,10 @@ class Settings:
     """No request log lines (``serve`` logs one per vendor request at ``info`` otherwise)."""
     max_body_bytes: int = 16 * 1024 * 1024
     journal_size: int = 10_000
+    journal_body_bytes: int = 1024 * 1024
+    """Body bytes a journal entry keeps whole, request and response each (above: the first 2 KiB)."""
+    journal_total_bytes: int = 64 * 1024 * 1024
+    """Body bytes the whole journal keeps; past it the oldest entries give up their bodies."""
     server: str = "waitress"
     threads: int = 8
     connection_limit: int = 1000
@@ -192,6 +196,8 @@ RULES: dict[str, Rule] = {
     "threads": (_integer(1), "an integer ≥ 1"),
     "journal_size": (_integer(1), "an integer ≥ 1 (entries kept)"),
     "max_body_bytes": (_integer(1), "an integer ≥ 1 (bytes)"),
+    "journal_body_bytes": (_integer(1), "an integer ≥ 1 (bytes kept per body)"),
+    "journal_total_bytes": (_integer(1), "an integer ≥ 1 (body bytes the journal keeps)"),
     "connection_limit": (_integer(1), "an integer ≥ 1 (open connections)"),
     "channel_timeout_s": (_integer(1), "an integer ≥ 1 (seconds)"),
     "webhook_timeout_s": (_number, "a number > 0 (seconds)"),

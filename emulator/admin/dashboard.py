@@ -15,7 +15,7 @@ import math
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from flask import Blueprint, Response, redirect, request
+from flask import Blueprint, current_app, redirect, request
 
 from .. import __version__
 from ..core.errors import EmulatorError
@@ -45,7 +45,9 @@ def register_dashboard(bp: Blueprint, engine) -> None:
 
     @bp.get("")
     def dashboard():
-        return Response(_page_template().render(**page_context(engine, request.args)), mimetype="text/html")
+        # the app's response class: whatever a stored value holds, the page is UTF-8
+        return current_app.response_class(_page_template().render(**page_context(engine, request.args)),
+                                          mimetype="text/html")
 
     @bp.post("/dashboard/reset")
     def dashboard_reset():
@@ -222,7 +224,7 @@ def _cell(value: Any) -> dict:
 
 def _recent_requests(engine) -> list[dict]:
     rows = []
-    for entry in reversed(engine.journal.entries()[-RECENT_ROWS:]):
+    for entry in reversed(engine.journal.entries(limit=RECENT_ROWS, bodies=False)):
         query = entry.get("query") or {}
         rows.append({**entry, "target": entry.get("path", "") + (f"?{urlencode(query)}" if query else ""),
                      "notes": [_note_text(n) for n in entry.get("notes") or []]})

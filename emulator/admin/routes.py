@@ -67,10 +67,8 @@ def build_admin(engine) -> Blueprint:
     @bp.get("/requests")
     def journal():
         entries = engine.journal.entries(vendor=request.args.get("vendor"), method=request.args.get("method"),
-                                         path=request.args.get("path"), account=request.args.get("account"))
-        limit = _int_arg("limit")
-        if limit is not None:
-            entries = entries[-limit:] if limit > 0 else []
+                                         path=request.args.get("path"), account=request.args.get("account"),
+                                         limit=_int_arg("limit"))
         return jsonify({"requests": entries, "count": len(entries)})
 
     @bp.delete("/requests")
@@ -148,7 +146,8 @@ def build_admin(engine) -> Blueprint:
 
     @bp.get("/lint")
     def lint():
-        entries = engine.journal.entries(vendor=request.args.get("vendor"), account=request.args.get("account"))
+        entries = engine.journal.entries(vendor=request.args.get("vendor"), account=request.args.get("account"),
+                                         bodies=False)
         return lint_summary(entries)
 
     register_dashboard(bp, engine)

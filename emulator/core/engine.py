@@ -35,7 +35,7 @@ class Engine:
             for kind, indexes in spec.indexes.items():
                 self.store.define_indexes(f"{spec.name}:{kind}", indexes)
         self.clock = Clock()
-        self.journal = Journal(settings.journal_size)
+        self.journal = Journal(settings.journal_size, settings.journal_body_bytes, settings.journal_total_bytes)
         self.jobs = Jobs(self, webhook_timeout_s=settings.webhook_timeout_s)
         for spec in vendors:
             for kind, handler in spec.jobs.items():

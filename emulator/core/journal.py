@@ -6,7 +6,6 @@ Python, no Flask); the app collects the notes of the request being served.
 """
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections import deque
@@ -66,7 +65,15 @@ def redact_headers(headers) -> dict:
     return out
 
 
-_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^/\s@]+@", re.I)
+# The password of a URL's user info, up to the last "@" of its authority (as urlsplit reads it).
+_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^/?#\s:@\"]*:)[^/?#\s\"]*?(@)(?=[^/?#\s\"@]*(?:[/?#\s\"]|$))",
+                           re.I)
+# ... and in text cut short, a URL's password that the cut left without its "@".
+_CUT_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^/?#\s:@\"]*:)[^/?#\s\"@]+()$", re.I)
+# In text that is not JSON (cut short, or malformed): a quoted key, a colon and its value,
+# the value perhaps unterminated; and form or query pairs key=value.
+_QUOTED_PAIR = re.compile(r'"((?:[^"\\]|\\.)*)"(\s*:\s*)("(?:[^"\\]|\\.)*(?:"|\\?$)|[^\s,}\]{\["]+)?')
+_FORM_PAIR = re.compile(r"(?:^|(?<=[&;?\s]))([^=&;\s\"]+)=([^&;\s\"]*)")
 
 
 def redact(value: Any) -> Any:
@@ -77,59 +84,116 @@ def redact(value: Any) -> Any:
                     else redact(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [redact(v) for v in value]
-    if isinstance(value, str) and "@" in value:
-        return _URL_PASSWORD.sub(rf"\1{REDACTED}@", value)
+    if isinstance(value, str) and "://" in value:
+        return _URL_PASSWORD.sub(_mask_url, value)
     return value
 
 
+def redact_text(text: str, cut: bool = False) -> str:
+    """``text`` (a body that is not JSON: cut short, malformed, form-encoded) with the values
+    of credential-looking keys and URL passwords masked, as :func:`redact` does for JSON;
+    ``cut`` says the text ends where it was cut short (perhaps inside a secret)."""
+    if "://" in text:
+        text = _URL_PASSWORD.sub(_mask_url, text)
+        if cut:
+            text = _CUT_URL_PASSWORD.sub(_mask_url, text)
+    if '"' in text:
+        text = _QUOTED_PAIR.sub(_mask_quoted, text)
+    if "=" in text:
+        text = _FORM_PAIR.sub(_mask_form, text)
+    return text
+
+
+def _mask_url(match: re.Match) -> str:
+    return f"{match.group(1)}{REDACTED}{match.group(2)}"
+
+
+def _mask_quoted(match: re.Match) -> str:
+    key, value = match.group(1), match.group(3)
+    if not value or value in ('""', "null") or not _SECRET_KEY.search(key):
+        return match.group(0)
+    return f'"{key}"{match.group(2)}"{REDACTED}"'
+
+
+def _mask_form(match: re.Match) -> str:
+    if not match.group(2) or not _SECRET_KEY.search(match.group(1)):
+        return match.group(0)
+    return f"{match.group(1)}={REDACTED}"
+
+
+_PATH_PARTS = re.compile(r"[.\[\]]+")
+
+
+def redact_note(item: dict) -> dict:
+    """A note with what was sent and used masked when its field is a credential."""
+    field = item.get("field")
+    if isinstance(field, str) and any(_SECRET_KEY.search(part) for part in _PATH_PARTS.split(field) if part):
+        return {**item, "sent": REDACTED, "used": REDACTED}
+    return {**item, "sent": redact(item.get("sent")), "used": redact(item.get("used"))}
+
+
 BODY_PREVIEW = 2048
+"""How much of a body that is not JSON a journal view shows, and how much of a body over the
+per-entry budget an entry keeps."""
 
 
 class Recorded:
-    """One request as it was served: raw bytes now, the redacted JSON view when read.
+    """One request as it was served: raw bytes kept, the redacted JSON view built on each read.
 
     Parsing and redacting cost more than serving a small request, and the journal is read
-    far less often than it is written, so that work is done on the first read.
+    far less often than it is written, so that work waits for a read; a view is not kept
+    (10,000 views of large bodies would hold far more memory than the bytes they come from).
     """
 
     __slots__ = ("seq", "epoch", "vendor", "account", "method", "path", "route", "query", "headers", "body",
-                 "status", "response", "response_json", "duration", "notes", "fault", "_view")
+                 "status", "response", "response_json", "duration", "notes", "fault", "body_size",
+                 "response_size", "cut", "held")
 
     def __init__(self, epoch: float, vendor: str, account: str | None, method: str, path: str, route: str,
-                 query: str, headers: dict, body: bytes | dict | None, status: int | None, response: bytes | None,
-                 response_json: bool, duration: float, notes: list, fault: dict | None = None):
-        """Positional, in this order: one is made per request served."""
+                 query: str, headers: dict, body: bytes | None, status: int | None, response: bytes | None,
+                 response_json: bool, duration: float, notes: list, fault: dict | None = None,
+                 body_size: int | None = None):
+        """Positional, in this order: one is made per request served. ``body_size`` is the
+        body's length when ``body`` holds only its first bytes."""
         self.seq = 0
         self.epoch, self.vendor, self.account, self.method = epoch, vendor, account, method
         self.path, self.route, self.query, self.headers, self.body = path, route, query, headers, body
         self.status, self.response, self.response_json = status, response, response_json
         self.duration, self.notes, self.fault = duration, notes, fault  # duration in seconds
-        self._view: dict | None = None
+        self.body_size = len(body) if body_size is None and body is not None else body_size
+        self.response_size = len(response) if response is not None else None
+        self.cut: dict | None = None  # {"body" | "response": the setting that cut it}
+        self.held = 0  # body and response bytes this entry holds in the journal
 
-    def view(self) -> dict:
-        if self._view is None:
-            from datetime import datetime
-            from urllib.parse import parse_qsl
+    def view(self, bodies: bool = True) -> dict:
+        """The entry as a JSON-ready dict; without ``bodies``, no headers, body or response."""
+        from datetime import datetime
+        from urllib.parse import parse_qsl
 
-            from .clock import iso
+        from .clock import iso
 
-            view = {
-                "seq": self.seq,
-                "time": iso(datetime.fromtimestamp(self.epoch, tz=UTC)),
-                "vendor": self.vendor, "account": self.account, "method": self.method,
-                "path": self.path, "route": self.route,
-                "query": dict(parse_qsl(self.query, keep_blank_values=True)),
-                "headers": redact_headers({_header_name(k): v for k, v in self.headers.items()}),
-                "body": _decode(self.body, True),
-                "status": self.status,
-                "response": _decode(self.response, self.response_json),
-                "duration_ms": round(self.duration * 1000, 3),
-                "notes": list(self.notes),
-            }
-            if self.fault is not None:
-                view["fault"] = self.fault
-            self._view = view
-        return self._view
+        view = {
+            "seq": self.seq,
+            "time": iso(datetime.fromtimestamp(self.epoch, tz=UTC)),
+            "vendor": self.vendor, "account": self.account, "method": self.method,
+            "path": self.path, "route": self.route,
+            "query": redact(dict(parse_qsl(self.query, keep_blank_values=True))),
+        }
+        if bodies:
+            view["headers"] = redact_headers({_header_name(k): v for k, v in self.headers.items()})
+            view["body"] = _decode(self.body, True, self.body_size)
+        view["status"] = self.status
+        if bodies:
+            view["response"] = _decode(self.response, self.response_json, self.response_size)
+        view["duration_ms"] = round(self.duration * 1000, 3)
+        view["notes"] = [redact_note(item) for item in self.notes]
+        if self.fault is not None:
+            view["fault"] = self.fault
+        if self.cut:
+            view["truncated"] = {part: {"bytes": self.body_size if part == "body" else self.response_size,
+                                        "kept": len((self.body if part == "body" else self.response) or b""),
+                                        "by": setting} for part, setting in self.cut.items()}
+        return view
 
 
 def _header_name(cgi_name: str) -> str:
@@ -138,55 +202,122 @@ def _header_name(cgi_name: str) -> str:
     return name.replace("_", "-").title()
 
 
-def _decode(raw, as_json: bool):
-    if raw is None or isinstance(raw, dict):
-        return raw
+def _decode(raw: bytes | None, as_json: bool, size: int | None):
+    """A kept body (of ``size`` bytes when it came) for a view: redacted JSON, or the
+    redacted text of its first bytes."""
     if not raw:
         return None
-    if as_json:
+    if as_json and len(raw) == size:
+        from .strict_json import parse_json
+
         try:
-            return redact(json.loads(raw))
-        except (ValueError, UnicodeDecodeError, RecursionError):
+            return redact(parse_json(raw))
+        except ValueError:
             pass
-    return raw[:BODY_PREVIEW].decode("utf-8", "replace")
+    text = raw[:BODY_PREVIEW].decode("utf-8", "replace")
+    return redact_text(text, cut=len(raw) > BODY_PREVIEW or len(raw) != size)
+
+
+BODY_BYTES_SETTING = "EMULATOR_JOURNAL_BODY_BYTES"
+TOTAL_BYTES_SETTING = "EMULATOR_JOURNAL_TOTAL_BYTES"
 
 
 class Journal:
-    """A bounded ring buffer of request records (oldest dropped)."""
+    """A bounded ring buffer of request records (oldest dropped), whose bodies are bounded too.
 
-    def __init__(self, maxlen: int = 10_000):
-        self._entries: deque = deque(maxlen=maxlen)
+    An entry keeps its request and response bodies whole up to ``body_bytes`` each (above
+    that, their first :data:`BODY_PREVIEW` bytes); all entries together keep at most
+    ``total_bytes`` of bodies, the oldest entries giving theirs up first (the rest of the
+    entry stays).
+    """
+
+    def __init__(self, maxlen: int = 10_000, body_bytes: int = 1024 * 1024, total_bytes: int = 64 * 1024 * 1024):
+        self._entries: deque = deque()
+        self._holding: deque = deque()  # the entries that hold body bytes, oldest first
         self._lock = threading.Lock()
         self._seq = 0
+        self._held = 0
+        self.maxlen, self.body_bytes, self.total_bytes = maxlen, body_bytes, total_bytes
 
     def record(self, entry: Recorded) -> Recorded:
+        body, response = entry.body, entry.response
+        limit = self.body_bytes
+        if body is not None and (len(body) > limit or entry.body_size > len(body)):
+            entry.body = body[:min(limit, BODY_PREVIEW)]
+            entry.cut = {"body": BODY_BYTES_SETTING}
+        if response is not None and len(response) > limit:
+            entry.response = response[:min(limit, BODY_PREVIEW)]
+            entry.cut = {**(entry.cut or {}), "response": BODY_BYTES_SETTING}
+        held = entry.held = len(entry.body or b"") + len(entry.response or b"")
         with self._lock:
             self._seq += 1
             entry.seq = self._seq
-            self._entries.append(entry)
+            entries = self._entries
+            if len(entries) >= self.maxlen:
+                if not self.maxlen:
+                    return entry
+                oldest = entries.popleft()
+                if oldest.held:
+                    self._holding.popleft()  # the oldest entry holding bytes is the oldest entry
+                    self._held -= oldest.held
+            entries.append(entry)
+            if held:
+                self._holding.append(entry)
+                self._held += held
+                if self._held > self.total_bytes:
+                    self._give_up_bodies()
         return entry
 
-    def entries(self, vendor: str | None = None, method: str | None = None,
-                path: str | None = None, account: str | None = None) -> list[dict]:
-        """Entries as JSON-ready dicts, newest last; ``path`` is a glob or an exact path."""
+    def _give_up_bodies(self) -> None:
+        """Drop the bodies of the oldest entries until the journal is within ``total_bytes``."""
+        holding = self._holding
+        while self._held > self.total_bytes and holding:
+            entry = holding.popleft()
+            self._held -= entry.held
+            entry.held = 0
+            cut = dict(entry.cut or {})
+            if entry.body:
+                cut["body"] = TOTAL_BYTES_SETTING
+            if entry.response:
+                cut["response"] = TOTAL_BYTES_SETTING
+            entry.cut, entry.body, entry.response = cut, None, None
+
+    def entries(self, vendor: str | None = None, method: str | None = None, path: str | None = None,
+                account: str | None = None, limit: int | None = None, bodies: bool = True) -> list[dict]:
+        """Entries as JSON-ready dicts, newest last; ``path`` is a glob or an exact path.
+
+        ``limit`` keeps the newest ``limit`` matches, and only those are turned into views;
+        without ``bodies`` the views leave out headers, body and response (cheaper to build).
+        """
         with self._lock:
             items = list(self._entries)
-        out = []
-        for e in items:
+        if limit is not None and limit <= 0:
+            return []
+        method = method.upper() if method else None
+        chosen = []
+        for e in reversed(items):
             if vendor and e.vendor != vendor:
                 continue
             if account and e.account != account:
                 continue
-            if method and e.method.upper() != method.upper():
+            if method and e.method.upper() != method:
                 continue
             if path and not (e.path == path or fnmatchcase(e.path, path)):
                 continue
-            out.append(e.view())
-        return out
+            chosen.append(e)
+            if limit is not None and len(chosen) >= limit:
+                break
+        return [e.view(bodies) for e in reversed(chosen)]
+
+    def body_bytes_held(self) -> int:
+        """How many body bytes the journal holds now."""
+        return self._held
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._holding.clear()
+            self._held = 0
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -209,7 +209,7 @@ def test_malformed_calls_are_400_code_1_and_store_nothing(client, auth, payload,
     (b"[]", "request body must be a JSON object"),
     (b'"x"', "request body must be a JSON object"),
     (b"", "request body is required"),
-    (b"null", "columns: is required"),   # JSON null reads as an empty object
+    (b"null", "request body must be a JSON object, got null"),
 ])
 def test_a_body_that_is_not_a_json_object_is_400_in_the_envelope(client, auth, raw, message):
     before = data_state(client)

@@ -6,7 +6,6 @@ Paths are declared without a trailing slash; the app answers both spellings.
 """
 from __future__ import annotations
 
-import binascii
 import hmac
 from base64 import b64decode
 
@@ -29,7 +28,7 @@ def authenticate():
         raise unauthorized()
     try:
         decoded = b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # not base64 (binascii.Error), not ASCII, or not UTF-8 once decoded
         raise unauthorized() from None
     key = decoded.partition(":")[2].encode()
     eng = engine()
