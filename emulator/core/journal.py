@@ -218,6 +218,21 @@ def _decode(raw: bytes | None, as_json: bool, size: int | None):
     return redact_text(text, cut=len(raw) > BODY_PREVIEW or len(raw) != size)
 
 
+def _short_note(item: dict) -> dict:
+    """A note whose long text values are cut to :data:`BODY_PREVIEW` characters: a note would
+    otherwise keep a large sent value alive however the bodies are bounded."""
+    sent, used = item.get("sent"), item.get("used")
+    if (sent.__class__ is str and len(sent) > BODY_PREVIEW) or (used.__class__ is str and len(used) > BODY_PREVIEW):
+        return {**item, "sent": _short(sent), "used": _short(used)}
+    return item
+
+
+def _short(value: Any) -> Any:
+    if value.__class__ is str and len(value) > BODY_PREVIEW:
+        return f"{value[:BODY_PREVIEW]}... ({len(value)} characters)"
+    return value
+
+
 BODY_BYTES_SETTING = "EMULATOR_JOURNAL_BODY_BYTES"
 TOTAL_BYTES_SETTING = "EMULATOR_JOURNAL_TOTAL_BYTES"
 
@@ -248,6 +263,8 @@ class Journal:
         if response is not None and len(response) > limit:
             entry.response = response[:min(limit, BODY_PREVIEW)]
             entry.cut = {**(entry.cut or {}), "response": BODY_BYTES_SETTING}
+        if entry.notes:
+            entry.notes = [_short_note(item) for item in entry.notes]
         held = entry.held = len(entry.body or b"") + len(entry.response or b"")
         with self._lock:
             self._seq += 1

@@ -223,3 +223,12 @@ def test_reading_the_journal_keeps_no_view(make_app):
         tracemalloc.stop()
     # the parsed views are several times the 11 MB of bodies; what stays must be far less
     assert retained < 1_000_000, retained
+
+
+def test_a_note_does_not_keep_a_large_sent_value_alive(client, engine):
+    """The unknown key of a refused login is noted; its 500 KB value is cut in the note."""
+    client.post(LOGIN, json={"userkey": "demo", "password": "wrong", "pad": "x" * 500_000})
+    entry = client.get("/_emulator/requests").json["requests"][-1]
+    note = [n for n in entry["notes"] if n["field"] == "pad"][0]
+    assert note["sent"] == "x" * 2048 + "... (500000 characters)"
+    assert note["kind"] == "ignored" and note["used"] is None

@@ -67,3 +67,7 @@ def test_no_server_error_for_any_generated_request(server, vendor, tmp_path):
     assert run.returncode == 0, run.stdout[-4000:]
     assert report["operations"]["tested"] == report["operations"]["selected"] > 0
     assert cases["generated"] > 0 and cases["with_failures"] == 0 and not report["failures"]
+    # whatever the generated requests stored (or were refused for), every read still answers
+    for path in ("/_emulator/state", "/_emulator/requests", "/_emulator/lint", f"/_emulator/?vendor={vendor}"):
+        resp = requests.get(server.url + path, timeout=30)
+        assert resp.status_code == 200, (path, resp.text[:300])
