@@ -19,6 +19,7 @@ from flask import Blueprint, current_app, redirect, request
 
 from .. import __version__
 from ..core.errors import EmulatorError
+from ..core.journal import mask_url_passwords
 
 PAGE_SIZES = (10, 25, 50, 100)
 DEFAULT_PAGE_SIZE = 25
@@ -218,6 +219,7 @@ def _cell(value: Any) -> dict:
         text, kind = value, "string"
     else:
         text, kind = json.dumps(value, ensure_ascii=False, separators=(", ", ": ")), "json"
+    text = mask_url_passwords(text)  # a stored webhook or upload link shows no password
     short = text if len(text) <= CELL_CHARS else text[:CELL_CHARS - 1] + "…"
     return {"text": short, "full": text, "kind": kind}
 
@@ -243,7 +245,8 @@ def _recent_webhooks(engine) -> list[dict]:
         attempts = delivery.get("attempts") or []
         last = attempts[-1] if attempts else {}
         outcome = str(last["status"]) if "status" in last else last.get("error", "")
-        rows.append({**delivery, "attempt_count": len(attempts), "last_outcome": outcome})
+        rows.append({**delivery, "url": mask_url_passwords(str(delivery.get("url") or "")),
+                     "attempt_count": len(attempts), "last_outcome": mask_url_passwords(outcome)})
     return rows
 
 

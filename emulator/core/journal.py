@@ -84,19 +84,23 @@ def redact(value: Any) -> Any:
                     else redact(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [redact(v) for v in value]
-    if isinstance(value, str) and "://" in value:
-        return _URL_PASSWORD.sub(_mask_url, value)
+    if isinstance(value, str):
+        return mask_url_passwords(value)
     return value
+
+
+def mask_url_passwords(text: str) -> str:
+    """``text`` with the password of every ``scheme://user:password@host`` URL in it masked."""
+    return _URL_PASSWORD.sub(_mask_url, text) if "://" in text else text
 
 
 def redact_text(text: str, cut: bool = False) -> str:
     """``text`` (a body that is not JSON: cut short, malformed, form-encoded) with the values
     of credential-looking keys and URL passwords masked, as :func:`redact` does for JSON;
     ``cut`` says the text ends where it was cut short (perhaps inside a secret)."""
-    if "://" in text:
-        text = _URL_PASSWORD.sub(_mask_url, text)
-        if cut:
-            text = _CUT_URL_PASSWORD.sub(_mask_url, text)
+    text = mask_url_passwords(text)
+    if cut and "://" in text:
+        text = _CUT_URL_PASSWORD.sub(_mask_url, text)
     if '"' in text:
         text = _QUOTED_PAIR.sub(_mask_quoted, text)
     if "=" in text:

@@ -288,3 +288,31 @@ def test_reads_survive_values_that_reached_the_store_without_a_request(client, e
     assert resp.status_code == 200
     strict_json(resp)
     assert_every_read_survives(client, "pushtech")
+
+
+# -- CSV text that reaches the store -----------------------------------------------------------
+
+@pytest.mark.parametrize("cell, stored", [
+    (b"a\xed\xa0\x80b", None),            # a surrogate's bytes: the file is not UTF-8, nothing stored
+    (b"NaN", "NaN"),                       # text in a CSV stays text
+    (b"\\ud800", "\\ud800"),
+    (b"[" * 200, "[" * 200),
+])
+def test_csv_cells_never_store_what_a_read_cannot_answer(client, httpserver, cell, stored):
+    httpserver.expect_request("/contacts.csv").respond_with_data(
+        b"email,firstName,field_12345\nhostile@example.com,Ann," + cell + b"\n", content_type="text/csv")
+    before = state(client)
+    resp = client.post("/esputnik/api/v1/contacts/upload", json={"link": httpserver.url_for("/contacts.csv")},
+                       headers=ESPUTNIK_AUTH)
+    assert resp.status_code == 200, resp.data
+    session = client.get(f"/esputnik/api/v1/importstatus/{resp.get_json()['asyncSessionId']}",
+                         headers=ESPUTNIK_AUTH).get_json()
+    contacts = state(client)["vendors"]["esputnik"]["accounts"]["demo"]["contacts"]
+    if stored is None:
+        assert session["status"] == "ERROR" and "not UTF-8" in session["error"]
+        assert contacts == before["vendors"]["esputnik"]["accounts"]["demo"]["contacts"]
+    else:
+        assert session["status"] == "FINISHED", session
+        [new] = [c for c in contacts if c["channels"][0]["value"] == "hostile@example.com"]
+        assert new["fields"] == [{"id": 12345, "value": stored}]
+    assert_every_read_survives(client, "esputnik")

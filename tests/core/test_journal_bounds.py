@@ -232,3 +232,16 @@ def test_a_note_does_not_keep_a_large_sent_value_alive(client, engine):
     note = [n for n in entry["notes"] if n["field"] == "pad"][0]
     assert note["sent"] == "x" * 2048 + "... (500000 characters)"
     assert note["kind"] == "ignored" and note["used"] is None
+
+
+def test_the_dashboard_shows_no_stored_url_password(client):
+    """A Pushtech bulk's webhook URL with user info: the page shows the bulk and the delivery
+    without the password."""
+    resp = client.post("/pushtech/v2/account/demo/contact/bulk", headers={"Authorization": "Token token=pushtech-demo-secret"},
+                       json={"webhook_url": "http://hooks:hook-secret@127.0.0.1:9/hook",
+                             "contacts": [{"email": "ann@example.com"}]})
+    assert resp.status_code == 201
+    for path in ("/_emulator/", "/_emulator/?vendor=pushtech&account=demo&kind=bulks"):
+        page = client.get(path).get_data(as_text=True)
+        assert "hook-secret" not in page and "hooks:***@127.0.0.1:9/hook" in page
+    assert "hook-secret" not in every_read(client)
