@@ -19,6 +19,7 @@ MAX_JSON_DEPTH = 64
 default of .NET's System.Text.Json and Json.NET (Ruby's JSON stops at 100): deeper bodies are
 refused rather than stored, so no read of a stored value can run out of recursion."""
 
+
 class _Refused(ValueError):
     """Valid to Python's parser, not JSON (RFC 8259): NaN, Infinity, a number out of range."""
 
@@ -74,7 +75,7 @@ def parse_json(data: bytes) -> Any:
 
 def _too_deep(value: Any) -> str | None:
     """The path of the first array or object below :data:`MAX_JSON_DEPTH`, or None."""
-    stack = [(value, 1)]
+    stack = [(value, 1)] if value.__class__ is dict or value.__class__ is list else []
     deepest = None
     while stack:
         item, depth = stack.pop()
