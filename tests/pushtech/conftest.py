@@ -8,9 +8,16 @@ from emulator.vendors.pushtech import VENDOR
 SECRETS = {"demo": "pushtech-demo-secret", "other": "other-secret", "slow": "slow-secret"}
 
 
+LIST_ID = "list-newsletter"
+"""The id of ``demo``'s fixture-declared audience list."""
+
+
 def pushtech_fixture(**demo_settings) -> dict:
-    """``demo`` (5 credits, one declared custom field), ``other`` (isolation), ``slow`` (60 s jobs)."""
-    settings = {"validation_credits": 5, "custom_fields": ["favourite_colour"], **demo_settings}
+    """``demo`` (5 credits, two declared custom fields, one audience list), ``other``
+    (isolation), ``slow`` (60 s jobs)."""
+    settings = {"validation_credits": 5,
+                "custom_fields": ["favourite_colour", {"name": "score", "label": "Score", "type": "number"}],
+                "lists": [{"id": LIST_ID, "name": "Newsletter", "visibility": "public"}], **demo_settings}
     return {"vendors": {"pushtech": {"accounts": {
         "demo": {"credentials": {"secret": SECRETS["demo"]}, "settings": settings},
         "other": {"credentials": {"secret": SECRETS["other"]}},

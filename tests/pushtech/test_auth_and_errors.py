@@ -89,7 +89,7 @@ def test_body_without_json_content_type_is_read_and_noted(client, api):
     assert resp.status_code == 201
     notes = client.get("/_emulator/requests?vendor=pushtech").get_json()["requests"][-1]["notes"]
     assert {"field": "Content-Type", "sent": "text/plain", "used": "application/json",
-            "rule": "body read as JSON", "kind": "cast"} in notes
+            "rule": "body read as JSON", "kind": "unverified"} in notes
 
 
 @pytest.mark.parametrize("host, path", [

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from .conftest import last_notes, stored_contacts
+from .conftest import LIST_ID, last_notes, stored_contacts
 
 VENDOR_SAMPLE = {"name_first": "John", "name_last": "Doe", "email": "johndoe@example.com",
                  "phone_countrycode": "44", "phone_number": "7712345678", "tags": ["tag1", "tag2"]}
@@ -17,7 +17,7 @@ EVERY_FIELD = {
     "born_date": "1990-01-01T00:00:00Z", "gender": "MALE", "language": "EN", "user_id": "u-42",
     "facebook_id": "fb-1", "facebook_friends": 120, "google_id": "g-1", "twitter_id": "tw-1",
     "twitter_followers": 7, "tags": ["vip"],
-    "list_subscriptions": [{"list_id": "L1", "subscribed": True}, {"list_id": "L2", "subscribed": False}],
+    "list_subscriptions": [{"list_id": LIST_ID, "subscribed": True}, {"list_id": LIST_ID, "subscribed": False}],
     "channel_subscriptions": [{"channel": "email", "blacklisted": False}, {"channel": "sms", "blacklisted": True}],
     "gdpr_accept_terms": True, "gdpr_marketing_consent": False, "gdpr_date": "2025-05-25T10:00:00Z",
     "gdpr_remote_ip": "203.0.113.7", "last_latitude": 27.994401, "last_longitude": -81.726896,
@@ -166,56 +166,6 @@ def test_several_problems_in_one_sentence(client, api):
         "twitter_followers: must be a non-negative whole number; "
         "either email or phone (phone_countrycode and phone_number) is required")
     assert stored_contacts(client) == []
-
-
-FIX_UPS = [
-    ("email", "  Ann.Lee@Example.COM ", "ann.lee@example.com", "surrounding whitespace trimmed, lower-cased"),
-    ("phone_countrycode", "+44", "44", "stored as digits without + (country calling code)"),
-    ("phone_countrycode", 44, "44", "stored as digits without + (country calling code)"),
-    ("phone_number", "7712 345-678", "7712345678", "stored as digits (separators removed)"),
-    ("phone_number", 7712345678, "7712345678", "stored as digits (separators removed)"),
-    ("language", "es", "ES", "upper-cased (ISO 639-1)"),
-    ("facebook_friends", "12", 12, "text cast to whole number"),
-    ("twitter_followers", 12.0, 12, "cast to whole number"),
-    ("last_latitude", "40.5", 40.5, "text cast to number"),
-    ("gdpr_accept_terms", "true", True, "text cast to boolean"),
-    ("user_id", 42, "42", "number cast to string"),
-    ("name_first", " Ann ", "Ann", "surrounding whitespace trimmed"),
-    ("born_date", "1990-01-01", "1990-01-01T00:00:00Z", "no time zone: read as UTC, stored as UTC ISO 8601"),
-    ("born_date", "1990-01-01T02:00:00+02:00", "1990-01-01T00:00:00Z", "stored as UTC ISO 8601"),
-    ("gdpr_date", "2025-05-25T10:00:00.250Z", "2025-05-25T10:00:00.250Z", None),
-]
-
-
-@pytest.mark.parametrize("field, sent, used, rule", FIX_UPS, ids=[f"{f}={s!r}" for f, s, _, _ in FIX_UPS])
-def test_silent_fix_ups_are_stored_and_noted(client, api, field, sent, used, rule):
-    payload = {"email": "base@example.com", "phone_countrycode": "44", "phone_number": "7700900000", field: sent}
-    body = api.create(**payload)
-    assert body[field] == used
-    assert stored_contacts(client)[0][field] == used
-    notes = [n for n in last_notes(client) if n["field"] == field]
-    if rule is None:
-        assert notes == []
-    else:
-        assert notes == [{"field": field, "sent": sent, "used": used, "rule": rule,
-                          "kind": "ignored" if "ignored" in rule or "dropped" in rule else "cast"}]
-
-
-def test_array_fix_ups_are_noted(client, api):
-    body = api.create(email="a@example.com", tags=["vip", "vip", "", 7],
-                      list_subscriptions=[{"list_id": 12}],
-                      channel_subscriptions=[{"channel": "SMS"}, {"channel": "sms", "blacklisted": True}])
-    assert body["tags"] == ["vip", "7"]
-    assert body["list_subscriptions"] == [{"list_id": "12", "subscribed": True}]
-    assert body["channel_subscriptions"] == [{"channel": "sms", "blacklisted": True}]
-    rules = {(n["field"], n["rule"]) for n in last_notes(client)}
-    assert ("tags[1]", "duplicate tag dropped") in rules
-    assert ("tags[2]", "empty tag dropped") in rules
-    assert ("tags[3]", "number cast to string") in rules
-    assert ("list_subscriptions[0].list_id", "number cast to string") in rules
-    assert ("list_subscriptions[0].subscribed", "not given: subscribed") in rules
-    assert ("channel_subscriptions[0].channel", "lower-cased") in rules
-    assert ("channel_subscriptions[1]", "channel given twice: the last entry wins") in rules
 
 
 def test_read_only_keys_and_nulls_are_ignored_with_notes(client, api):

@@ -51,20 +51,32 @@ def test_generated_contacts_are_what_the_api_would_store(make_app):
     assert {k: v for k, v in created.items() if k not in ("id", "created_at", "updated_at")} == sent
 
 
-def test_state_shows_contacts_bulks_and_balance(client, api):
+def test_state_shows_every_account_collection(client, api):
     api.create(email="a@example.com")
     api.bulk([{"email": "b@example.com"}])
+    api.post("/custom_fields", {"name": "room", "label": "Room"})
+    api.post("/lists", {"name": "VIP"})
     account = state(client)
-    assert set(account) == {"contacts", "bulks", "balance"}
+    assert set(account) == {"contacts", "bulks", "balance", "custom_fields", "lists"}
     assert len(account["contacts"]) == 2 and account["bulks"][0]["status"] == "finished"
+    assert [f["name"] for f in account["custom_fields"]] == ["favourite_colour", "score", "room"]
+    assert [(x["id"], x["name"]) for x in account["lists"]][0] == ("list-newsletter", "Newsletter")
+    assert [x["name"] for x in account["lists"]] == ["Newsletter", "VIP"]
 
 
-def test_reset_restores_contacts_credits_and_counters(client, api):
+def test_reset_restores_contacts_credits_fields_lists_and_counters(client, api):
+    declared = {k: v for k, v in state(client).items() if k in ("custom_fields", "lists")}
     first = api.create(email="a@example.com", email_validation={"validate": True})
     api.bulk([{"email": "b@example.com"}])
+    field = api.post("/custom_fields", {"name": "room", "label": "Room"}).get_json()
+    api.put(f"/custom_fields/{declared['custom_fields'][0]['_id']}", {"label": "Colour"})
+    api.post("/lists", {"name": "VIP"})
+    api.delete("/lists/list-newsletter")
     assert credits(client) == 4
     client.post("/_emulator/reset", json={"vendor": "pushtech"})
-    assert state(client) == {"contacts": [], "bulks": [], "balance": [{"account": "demo", "validation_credits": 5}]}
+    assert state(client) == {"contacts": [], "bulks": [], "balance": [{"account": "demo", "validation_credits": 5}],
+                             **declared}
+    assert api.post("/custom_fields", {"name": "room", "label": "Room"}).get_json() == field
     client.post("/_emulator/reset", json={})  # a full reset also rewinds the id counters
     assert api.create(email="a@example.com", email_validation={"validate": True})["id"] == first["id"]
 
@@ -79,7 +91,17 @@ def test_reseed_changes_the_ids(client, api):
     ({"validation_credits": -1}, "validation_credits must be a non-negative integer"),
     ({"validation_credits": "10"}, "validation_credits must be a non-negative integer"),
     ({"processing_delay_s": "soon"}, "processing_delay_s must be a non-negative number"),
-    ({"custom_fields": "colour"}, "custom_fields must be an array of field names"),
+    ({"custom_fields": "colour"}, "custom_fields must be an array of names or objects"),
+    ({"custom_fields": [7]}, r"custom_fields\[0\] must be a name or an object"),
+    ({"custom_fields": [{"name": "x"}]}, r"custom_fields\[0\]: label: is required"),
+    ({"custom_fields": ["x", {"name": "x", "label": "X"}]}, "name 'x' is declared twice"),
+    ({"custom_fields": [{"name": "x", "label": "X", "type": "money"}]}, "type: must be one of boolean"),
+    ({"lists": "news"}, "lists must be an array of names or objects"),
+    ({"lists": [{"description": "no name"}]}, r"lists\[0\]: name: is required"),
+    ({"lists": [{"name": "a", "id": 5}]}, "id: must be a non-empty string"),
+    ({"lists": [{"name": "a", "id": "L"}, {"name": "b", "id": "L"}]}, "id 'L' is declared twice"),
+    ({"contact_webhook_url": "ftp://x"}, "contact_webhook_url must be an http or https URL"),
+    ({"contact_webhook_url": 5}, "contact_webhook_url must be an http or https URL"),
 ])
 def test_bad_account_settings_are_fixture_errors(make_app, settings, message):
     fixture = {"vendors": {"pushtech": {"accounts": {"x": {"credentials": {"secret": "s"}, "settings": settings}}}}}
@@ -119,6 +141,10 @@ def test_openapi_documents_every_pushtech_route(client):
         f"{base}/contact/bulk": {"post"},
         f"{base}/contact/bulk/{{bulk_id}}": {"get"},
         f"{base}/balance/current": {"get"},
+        f"{base}/custom_fields": {"get", "post"},
+        f"{base}/custom_fields/{{custom_id}}": {"put", "delete"},
+        f"{base}/lists": {"get", "post"},
+        f"{base}/lists/{{list_id}}": {"get", "put", "delete"},
     }
     create = doc["paths"][f"{base}/contact"]["post"]
     assert "201" in create["responses"] and "requestBody" in create

@@ -1,4 +1,5 @@
-"""Pushtech (Cendyn CRM): contacts, email validation credits, bulk jobs with signed webhooks."""
+"""Pushtech (Cendyn CRM): contacts, email validation credits, bulk jobs with signed webhooks,
+contact custom fields, audience lists and the contact lifecycle webhook."""
 from __future__ import annotations
 
 from emulator.core.store import Index
@@ -16,6 +17,10 @@ def _openapi() -> dict:
         f"POST {_ACCOUNT}/contact": {"schema": schemas.ContactSchema, "status": 201},
         f"PUT {_ACCOUNT}/contact/<contact_id>": {"schema": schemas.ContactSchema},
         f"POST {_ACCOUNT}/contact/bulk": {"schema": schemas.BulkSchema, "status": 201},
+        f"POST {_ACCOUNT}/custom_fields": {"schema": schemas.CustomFieldSchema, "status": 201},
+        f"PUT {_ACCOUNT}/custom_fields/<custom_id>": {"schema": schemas.CustomFieldUpdateSchema},
+        f"POST {_ACCOUNT}/lists": {"schema": schemas.AudienceListSchema, "status": 201},
+        f"PUT {_ACCOUNT}/lists/<list_id>": {"schema": schemas.AudienceListUpdateSchema},
     }
 
 
@@ -26,18 +31,22 @@ VENDOR = VendorSpec(
     blueprint=routes.blueprint,
     backend=model.Backend,
     http_error=errors.http_error,
-    collections=("contacts", "bulks", "balance"),
+    collections=("contacts", "bulks", "balance", "custom_fields", "lists"),
     indexes={
         "contacts": {"id": Index(lambda d: d["id"]),
                      "user_id": Index(lambda d: d.get("user_id"), unique=False),
                      "email": Index(lambda d: d.get("email"), unique=False)},
         "bulks": {"_id": Index(lambda d: d["_id"])},
         "balance": {"account": Index(lambda d: d["account"])},
+        "custom_fields": {"_id": Index(lambda d: d["_id"]), "name": Index(lambda d: d["name"])},
+        "lists": {"id": Index(lambda d: d["id"]), "name": Index(lambda d: d["name"], unique=False)},
     },
     default_settings={
         "validation_credits": model.DEFAULT_CREDITS,  # email validations the account can pay for
         "processing_delay_s": 0,  # bulk: processing at half the delay, finished at the full delay
-        "custom_fields": [],      # declared custom fields (others are stored too, with a journal note)
+        "custom_fields": [],      # declared custom fields: names or POST /custom_fields bodies
+        "lists": [],              # audience lists: names or {name, description, visibility, id}
+        "contact_webhook_url": None,  # receives the contact lifecycle events (create, update, destroy)
     },
     jobs={model.JOB_PROCESSING: model.run_bulk_processing, model.JOB_FINISH: model.run_bulk_finish},
     admin_blueprint=routes.admin_blueprint,

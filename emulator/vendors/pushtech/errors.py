@@ -12,6 +12,8 @@ IDENTITY_REQUIRED = "either email or phone (phone_countrycode and phone_number) 
 CONTACT_NOT_FOUND = "contact not found"
 BULK_NOT_FOUND = "bulk not found"
 NO_CREDIT = "not enough credit for email validation"
+CUSTOM_FIELD_NOT_FOUND = "custom field not found"
+LIST_NOT_FOUND = "list not found"
 
 
 class PushtechError(VendorError):

@@ -24,15 +24,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from emulator.core.accounts import FixtureError
 from emulator.core.journal import collect_notes, note
 from emulator.core.store import collector_paused, copy_json
 
-from .errors import BULK_NOT_FOUND, CONTACT_NOT_FOUND, IDENTITY_REQUIRED, NO_CREDIT, PushtechError
+from .errors import (
+    BULK_NOT_FOUND,
+    CONTACT_NOT_FOUND,
+    CUSTOM_FIELD_NOT_FOUND,
+    IDENTITY_REQUIRED,
+    LIST_NOT_FOUND,
+    NO_CREDIT,
+    PushtechError,
+)
 
 VENDOR = "pushtech"
 DEFAULT_CREDITS = 100
+LIST_DELETED = "List successfully deleted"
 
 OMIT = object()
 """A reader's answer meaning "store nothing for this field"."""
@@ -60,11 +70,11 @@ def read_string(value: Any, label: str) -> str:
     if isinstance(value, str):
         text = value.strip()
         if text != value:
-            note(label, value, text, "surrounding whitespace trimmed", "cast")
+            note(label, value, text, "surrounding whitespace trimmed", "unverified")
         return text
     if _is_number(value) and math.isfinite(value):
         text = _number_text(value)
-        note(label, value, text, "number cast to string", "cast")
+        note(label, value, text, "number cast to string", "unverified")
         return text
     raise Problem("must be a string")
 
@@ -77,7 +87,7 @@ def read_email(value: Any, label: str) -> str:
         raise Problem("must be an email address (a string) such as john@example.com")
     text = value.strip()
     if not text:
-        note(label, value, None, "empty email ignored", "ignored")
+        note(label, value, None, "empty email ignored", "unverified")
         return OMIT
     if not _EMAIL_SHAPE.match(text):
         raise Problem("must be an email address such as john@example.com")
@@ -85,7 +95,7 @@ def read_email(value: Any, label: str) -> str:
     if used != value:
         rules = [r for r, changed in (("surrounding whitespace trimmed", text != value),
                                       ("lower-cased", used != text)) if changed]
-        note(label, value, used, ", ".join(rules), "cast")
+        note(label, value, used, ", ".join(rules), "unverified")
     return used
 
 
@@ -108,12 +118,12 @@ def read_countrycode(value: Any, label: str) -> str:
     elif used.startswith("00") and len(used) > 2:
         used = used[2:]
     if not used:
-        note(label, value, None, "empty phone_countrycode ignored", "ignored")
+        note(label, value, None, "empty phone_countrycode ignored", "unverified")
         return OMIT
     if not (used.isascii() and used.isdigit() and 1 <= len(used) <= 3 and used[0] != "0"):
         raise Problem("must be a country calling code of 1 to 3 digits, e.g. 44")
-    if used != value:
-        note(label, value, used, "stored as digits without + (country calling code)", "cast")
+    if used != value and "+" + used != value:  # "44" and "+44" are both the documented form
+        note(label, value, used, "stored as digits without + (country calling code)", "unverified")
     return used
 
 
@@ -121,13 +131,13 @@ def read_phone_number(value: Any, label: str) -> str:
     text = _digits_text(value)
     used = _DIGIT_SEPARATORS.sub("", text)
     if not used:
-        note(label, value, None, "empty phone_number ignored", "ignored")
+        note(label, value, None, "empty phone_number ignored", "unverified")
         return OMIT
     if not (used.isascii() and used.isdigit() and 4 <= len(used) <= 15):
         raise Problem("must be the number without country code, 4 to 15 digits, e.g. 7712345678 "
                       "(a full international number goes in phone)")
     if used != value:
-        note(label, value, used, "stored as digits (separators removed)", "cast")
+        note(label, value, used, "stored as digits (separators removed)", "unverified")
     return used
 
 
@@ -137,7 +147,7 @@ def read_phone(value: Any, label: str) -> tuple[str, str]:
 
     text = _digits_text(value).strip()
     if not text:
-        note(label, value, None, "empty phone ignored", "ignored")
+        note(label, value, None, "empty phone ignored", "unverified")
         return OMIT
     if text.startswith("00"):
         text = "+" + text[2:]
@@ -160,15 +170,20 @@ def _format_instant(dt: datetime) -> str:
     return text + "Z"
 
 
+def _iso_instant(text: str) -> datetime | None:
+    """ISO 8601 text (a date, or a date-time with or without zone) as a datetime, or None."""
+    text = text.strip()
+    try:
+        return datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+    except ValueError:
+        return None
+
+
 def read_datetime(value: Any, label: str) -> str:
     rule = "must be an ISO 8601 date-time such as 1990-01-01T00:00:00Z"
-    if not isinstance(value, str):
+    parsed = _iso_instant(value) if isinstance(value, str) else None
+    if parsed is None:
         raise Problem(rule)
-    text = value.strip()
-    try:
-        parsed = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
-    except ValueError:
-        raise Problem(rule) from None
     rules = []
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
@@ -176,7 +191,7 @@ def read_datetime(value: Any, label: str) -> str:
     used = _format_instant(parsed)
     if used != value:
         rules.append("stored as UTC ISO 8601")
-        note(label, value, used, ", ".join(rules), "cast")
+        note(label, value, used, ", ".join(rules), "unverified")
     return used
 
 
@@ -197,7 +212,7 @@ def read_language(value: Any, label: str) -> str:
         raise Problem("must be an ISO 639-1 code of two letters, e.g. ES")
     used = text.upper()
     if used != value:
-        note(label, value, used, "upper-cased (ISO 639-1)", "cast")
+        note(label, value, used, "upper-cased (ISO 639-1)", "unverified")
     return used
 
 
@@ -220,7 +235,7 @@ def read_count(value: Any, label: str) -> int:
     used = _number_from_text(value) if isinstance(value, str) else value
     if not _is_number(used) or not math.isfinite(used) or used < 0 or int(used) != used:
         raise Problem("must be a non-negative whole number")
-    note(label, value, int(used), "text cast to whole number" if isinstance(value, str) else "cast to whole number", "cast")
+    note(label, value, int(used), "text cast to whole number" if isinstance(value, str) else "cast to whole number", "unverified")
     return int(used)
 
 
@@ -230,7 +245,7 @@ def _coordinate(limit: int) -> Callable[[Any, str], float | int]:
         if not _is_number(used) or not math.isfinite(used) or not -limit <= used <= limit:
             raise Problem(f"must be a number between -{limit} and {limit}")
         if isinstance(value, str):
-            note(label, value, used, "text cast to number", "cast")
+            note(label, value, used, "text cast to number", "unverified")
         return used
 
     return read
@@ -244,7 +259,7 @@ def read_boolean(value: Any, label: str) -> bool:
         return value
     if isinstance(value, str) and value.strip().lower() in _BOOLEAN_WORDS:
         used = _BOOLEAN_WORDS[value.strip().lower()]
-        note(label, value, used, "text cast to boolean", "cast")
+        note(label, value, used, "text cast to boolean", "unverified")
         return used
     raise Problem("must be true or false")
 
@@ -260,9 +275,9 @@ def read_tags(value: Any, label: str) -> list[str]:
             raise Problem("must be an array of strings", f"[{i}]")
         tag = read_string(item, f"{label}[{i}]")
         if not tag:
-            note(f"{label}[{i}]", item, None, "empty tag dropped", "ignored")
+            note(f"{label}[{i}]", item, None, "empty tag dropped", "unverified")
         elif tag in tags:
-            note(f"{label}[{i}]", item, None, "duplicate tag dropped", "ignored")
+            note(f"{label}[{i}]", item, None, "duplicate tag dropped", "unverified")
         else:
             tags.append(tag)
     return tags
@@ -280,7 +295,7 @@ def _objects(value: Any, shape: str) -> list[dict]:
 def _ignore_unknown(item: dict, known: tuple, label: str) -> None:
     for key in item:
         if key not in known:
-            note(f"{label}.{key}", item[key], None, f"ignored: not one of {', '.join(known)}", "ignored")
+            note(f"{label}.{key}", item[key], None, f"ignored: not one of {', '.join(known)}", "unverified")
 
 
 def read_list_subscriptions(value: Any, label: str) -> list[dict]:
@@ -296,15 +311,17 @@ def read_list_subscriptions(value: Any, label: str) -> list[dict]:
             list_id = read_string(list_id, f"{label}{where}.list_id")
         except Problem:
             raise Problem("must be a string", f"{where}.list_id") from None
-        subscribed = _optional_boolean(item, "subscribed", label, where, True, "not given: subscribed")
+        subscribed = _optional_boolean(item, "subscribed", label, where, True)
         out.append({"list_id": list_id, "subscribed": subscribed})
     return out
 
 
-def _optional_boolean(item: dict, key: str, label: str, where: str, default: bool, reason: str) -> bool:
-    """``item[key]`` read as a boolean; absent or null gives ``default`` with a note saying ``reason``."""
-    if item.get(key) is None:
-        note(f"{label}{where}.{key}", item.get(key), default, reason, "unverified")
+def _optional_boolean(item: dict, key: str, label: str, where: str, default: bool) -> bool:
+    """``item[key]`` read as a boolean; absent gives ``default`` (state, no note), null too (noted)."""
+    if key not in item:
+        return default
+    if item[key] is None:
+        note(f"{label}{where}.{key}", None, default, f"null: read as {str(default).lower()}", "unverified")
         return default
     try:
         return read_boolean(item[key], f"{label}{where}.{key}")
@@ -326,11 +343,11 @@ def read_channel_subscriptions(value: Any, label: str) -> list[dict]:
         if used not in CHANNELS:
             raise Problem(f"must be one of {', '.join(CHANNELS)}", f"{where}.channel")
         if used != channel:
-            note(f"{label}{where}.channel", channel, used, "lower-cased", "cast")
-        blacklisted = _optional_boolean(item, "blacklisted", label, where, False, "not given: not blacklisted")
+            note(f"{label}{where}.channel", channel, used, "lower-cased", "unverified")
+        blacklisted = _optional_boolean(item, "blacklisted", label, where, False)
         if used in by_channel:
             note(f"{label}{where}", item, {"channel": used, "blacklisted": blacklisted},
-                 "channel given twice: the last entry wins", "ignored")
+                 "channel given twice: the last entry wins", "unverified")
         by_channel[used] = {"channel": used, "blacklisted": blacklisted}
     return list(by_channel.values())
 
@@ -406,14 +423,30 @@ class Cleaned:
     """Fields sent as null in an update: removed from the contact."""
 
 
-def clean_contact(payload: dict, custom_fields: frozenset | set = frozenset(), *, note_prefix: str = "",
+class Declared:
+    """What an account declares that contacts refer to: custom fields by name, audience lists
+    by id. This one declares nothing; :class:`Backend` answers from the account's store."""
+
+    def custom_field(self, name: str) -> dict | None:
+        return None
+
+    def has_list(self, list_id: str) -> bool:
+        return False
+
+
+NOTHING_DECLARED = Declared()
+
+
+def clean_contact(payload: dict, declared: Declared = NOTHING_DECLARED, *, note_prefix: str = "",
                   partial: bool = False, bulk: bool = False) -> Cleaned:
     """Read every key of ``payload``; nothing is stored here.
 
     Documented fields go through their reader; ``phone`` is split into its parts; read-only
     keys are ignored; any other key is a custom field kept as given (noted when the account
-    does not declare it). ``partial`` (update): null removes a field. ``bulk``: the
-    per-contact ``email_validation`` is not a bulk option (``validate_emails`` is).
+    does not declare it, or when its value does not fit the declared type); a
+    ``list_subscriptions`` entry naming no list of the account is noted. ``partial``
+    (update): null removes a field. ``bulk``: the per-contact ``email_validation`` is not a
+    bulk option (``validate_emails`` is).
     """
     fields: dict = {}
     problems: list[str] = []
@@ -428,7 +461,7 @@ def clean_contact(payload: dict, custom_fields: frozenset | set = frozenset(), *
                 if partial:
                     unset.append(key)
                 else:
-                    note(label, None, None, "null ignored", "ignored")
+                    note(label, None, None, "null ignored", "unverified")
                 continue
             try:
                 used = spec.read(value, label)
@@ -441,23 +474,58 @@ def clean_contact(payload: dict, custom_fields: frozenset | set = frozenset(), *
                 phone_parts = used
             else:
                 fields[key] = used
+                if key == "list_subscriptions":
+                    _check_lists(used, label, declared)
         elif key == "email_validation":
             if bulk:
-                note(label, value, None, "ignored in a bulk: use validate_emails", "ignored")
+                note(label, value, None, "ignored in a bulk: use validate_emails", "unverified")
                 continue
             try:
                 validation = read_email_validation(value, label)
             except Problem as exc:
                 problems.append(f"email_validation{exc.where}: {exc.rule}")
         elif key in READ_ONLY:
-            note(label, value, None, "ignored: read-only, set by the vendor", "ignored")
+            note(label, value, None, "ignored: read-only, set by the vendor", "unverified")
         else:
             fields[key] = value
-            if key not in custom_fields:
-                note(label, value, value, "custom field not declared for the account: stored as given", "unverified")
+            _check_custom_value(value, label, declared.custom_field(key))
     if phone_parts is not None:
         _merge_phone(payload, phone_parts, fields, problems, note_prefix)
     return Cleaned(fields, problems, validation, tuple(unset))
+
+
+def _check_lists(subscriptions: list[dict], label: str, declared: Declared) -> None:
+    for i, subscription in enumerate(subscriptions):
+        list_id = subscription["list_id"]
+        if not declared.has_list(list_id):
+            note(f"{label}[{i}].list_id", list_id, list_id, "no audience list of the account has this id: "
+                                                            "stored as given", "unverified")
+
+
+def _check_custom_value(value: Any, label: str, field: dict | None) -> None:
+    if field is None:
+        note(label, value, value, "custom field not declared for the account: stored as given", "unverified")
+    elif value is not None and not custom_value_fits(field, value):
+        kind = field["type"]
+        if kind == "selectable_options" and field.get("selectable_options"):
+            kind += " " + ", ".join(field["selectable_options"])
+        note(label, value, value, f"does not fit the custom field's type ({kind}): stored as given", "unverified")
+
+
+def custom_value_fits(field: dict, value: Any) -> bool:
+    """Whether ``value`` has the custom field's declared type (null always fits)."""
+    kind = field.get("type", "string")
+    if kind == "number":
+        return _is_number(value) and math.isfinite(value)
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if not isinstance(value, str):
+        return False
+    if kind == "date":
+        return _iso_instant(value) is not None
+    if kind == "selectable_options":
+        return not field.get("selectable_options") or value in field["selectable_options"]
+    return True
 
 
 def _merge_phone(payload: dict, parts: tuple[str, str], fields: dict, problems: list[str], prefix: str) -> None:
@@ -465,8 +533,9 @@ def _merge_phone(payload: dict, parts: tuple[str, str], fields: dict, problems: 
     given = (fields.get("phone_countrycode"), fields.get("phone_number"))
     if given == (None, None):
         fields["phone_countrycode"], fields["phone_number"] = code, number
-        note(prefix + "phone", payload["phone"], {"phone_countrycode": code, "phone_number": number},
-             "split into phone_countrycode and phone_number", "cast")
+        if payload["phone"] != f"+{code}{number}":  # E.164 is the documented form: splitting it is state
+            note(prefix + "phone", payload["phone"], {"phone_countrycode": code, "phone_number": number},
+                 f"read as +{code}{number} and split into phone_countrycode and phone_number", "unverified")
     elif given != (code, number):
         problems.append(f"phone: {payload['phone']} disagrees with phone_countrycode/phone_number "
                         f"({given[0]} {given[1]}); send one or the other")
@@ -564,8 +633,9 @@ def public_bulk(bulk: dict) -> dict:
     return {"bulk": out}
 
 
-class Backend:
-    """One Pushtech account: contacts, bulk jobs and the validation credit balance."""
+class Backend(Declared):
+    """One Pushtech account: contacts, bulk jobs, the validation credit balance, custom fields
+    and audience lists (what the account declares, :class:`Declared`)."""
 
     def __init__(self, engine, account):
         self.engine, self.account = engine, account
@@ -574,9 +644,12 @@ class Backend:
         self.contacts = store.collection(VENDOR, account.name, "contacts")
         self.bulks = store.collection(VENDOR, account.name, "bulks")
         self.balance = store.collection(VENDOR, account.name, "balance")
-        self.custom_fields = frozenset(account.setting("custom_fields") or ())
+        self.custom_fields = store.collection(VENDOR, account.name, "custom_fields")
+        self.lists = store.collection(VENDOR, account.name, "lists")
         self.contact_ids = f"{VENDOR}:{account.name}:contact"
         self.bulk_ids = f"{VENDOR}:{account.name}:bulk"
+        self.custom_field_ids = f"{VENDOR}:{account.name}:custom_field"
+        self.list_ids = f"{VENDOR}:{account.name}:list"
 
     # -- time and documents ----------------------------------------------------------
     def now(self) -> str:
@@ -640,24 +713,20 @@ class Backend:
             return {}
         if email is None:
             note("email_validation.validate", True, False, "the contact has no email: nothing validated, "
-                                                           "no credit spent", "ignored")
+                                                           "no credit spent", "unverified")
             return {}
         if not self.spend_credits(1):
             if options["create_if_no_credit"]:
-                note("email_validation", "validate", None, "no credit left: stored without validation "
-                                                           "(create_if_no_credit)", "ignored")
-                return {}
+                return {}  # stored without validation, as asked: state (no email_valid), not a note
             raise PushtechError(NO_CREDIT, 402)
         valid = email_is_valid(email)
-        if not valid:
-            if not options["create_if_invalid"]:
-                raise PushtechError(f"email not valid: {email}", 422)
-            note("email", email, email, "email not valid: stored anyway (create_if_invalid)", "cast")
-        return {"email_valid": valid, "last_email_verified": now}
+        if not valid and not options["create_if_invalid"]:
+            raise PushtechError(f"email not valid: {email}", 422)
+        return {"email_valid": valid, "last_email_verified": verified_stamp(now)}
 
     # -- contacts --------------------------------------------------------------------
     def create_contact(self, payload: dict) -> dict:
-        cleaned = clean_contact(payload, self.custom_fields)
+        cleaned = clean_contact(payload, self)
         check_identity(cleaned)
         if cleaned.problems:
             raise refuse(cleaned.problems)
@@ -668,17 +737,20 @@ class Backend:
             doc = self.new_contact(cleaned.fields, now)
             doc.update(validation)
             self.contacts.insert(doc)
+            self._contact_event("create", copy_json(doc))
         return doc
 
     def show_contact(self, contact_id: str) -> dict:
         with self.store.transaction():
             return dict(self.contacts.get(self._find(contact_id)))
 
-    def update_contact(self, contact_id: str, payload: dict) -> dict:
+    def update_contact(self, contact_id: str, payload: dict, account_url: str | None = None) -> dict:
+        """``account_url``: the account's API root as the caller reached it (the lifecycle
+        webhook's ``contact_url`` starts with it)."""
         with self.store.transaction():
             doc_id = self._find(contact_id)
             current = dict(self.contacts.get(doc_id))
-            cleaned = clean_contact(payload, self.custom_fields, partial=True)
+            cleaned = clean_contact(payload, self, partial=True)
             merged = {**current, **cleaned.fields}
             for key in cleaned.unset:
                 merged.pop(key, None)
@@ -687,14 +759,17 @@ class Backend:
                 raise refuse(cleaned.problems)
             now = self.now()
             email = merged.get("email")
-            if email != current.get("email"):
-                for key in ("email_valid", "last_email_verified"):
-                    if merged.pop(key, None) is not None:
-                        note(key, current[key], None, "email changed: the previous validation no longer applies", "ignored")
+            if email != current.get("email"):  # the previous validation no longer applies (state)
+                merged.pop("email_valid", None)
+                merged.pop("last_email_verified", None)
                 self._note_duplicate_email(email)
             merged.update(self._validate_email(email, cleaned.validation, now))
             merged["updated_at"] = now
             self.contacts.replace(doc_id, merged)
+            if self.contact_webhook_url():
+                url = f"{account_url or self.default_account_url()}/contact/{quote(contact_id, safe='')}"
+                self._contact_event("update", {"id": merged["id"], "user_id": merged.get("user_id"),
+                                               "changes": changes(current, merged), "contact_url": url})
         return merged
 
     def delete_contact(self, contact_id: str) -> dict:
@@ -702,6 +777,7 @@ class Backend:
             doc_id = self._find(contact_id)
             doc = dict(self.contacts.get(doc_id))
             self.contacts.remove(doc_id)
+            self._contact_event("destroy", {"id": doc["id"], "user_id": doc.get("user_id")})
         return doc
 
     def email_validation(self, contact_id: str) -> dict:
@@ -716,14 +792,14 @@ class Backend:
                 if not self.spend_credits(1):
                     raise PushtechError(NO_CREDIT, 402)
                 self.contacts.update(doc_id, {"email_valid": email_is_valid(email),
-                                              "last_email_verified": self.now()})
+                                              "last_email_verified": verified_stamp(self.now())})
                 doc = self.contacts.peek(doc_id)
             return {"email_valid": doc["email_valid"], "last_email_verified": doc["last_email_verified"]}
 
     def list_contacts(self, args: dict[str, str]) -> dict:
         for key in args:
             if key not in LIST_PARAMETERS:
-                note(key, args[key], None, f"ignored: not a list parameter ({', '.join(LIST_PARAMETERS)})", "ignored")
+                note(key, args[key], None, f"ignored: not a list parameter ({', '.join(LIST_PARAMETERS)})", "unverified")
         problems: list[str] = []
         limit = _query_int(args.get("limit"), "limit", LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, problems)
         order = args.get("order", "asc") or "asc"
@@ -768,13 +844,126 @@ class Backend:
                 return sorted(self.contacts.find_id(key, filters[key]) or ())
         return [doc_id for doc_id, _ in self.contacts.scan()]  # other filters: a search, not a look-up
 
+    # -- custom fields -----------------------------------------------------------------
+    def custom_field(self, name: str) -> dict | None:
+        """The account's custom field called ``name`` (fixture-declared or created), or None."""
+        doc_id = self.custom_fields.find_id("name", name) if isinstance(name, str) else None
+        return None if doc_id is None else self.custom_fields.peek(doc_id)
+
+    def list_custom_fields(self) -> dict:
+        with self.store.transaction():
+            return {"custom_fields": [copy_json(doc) for _, doc in self.custom_fields.scan()]}
+
+    def create_custom_field(self, body: dict) -> dict:
+        """Create a field; a name that exists answers the existing field, unchanged."""
+        fields, problems = read_new_custom_field(body)
+        if problems:
+            raise refuse(problems)
+        with self.store.transaction():
+            existing = self.custom_field(fields["name"])
+            if existing is not None:
+                note("name", body["name"], existing["name"], "a custom field with this name exists: answered as it "
+                                                             "is, nothing changed", "unverified")
+                return copy_json(existing)
+            doc = {"_id": self.engine.ids.hex24(self.custom_field_ids), **fields}
+            self.custom_fields.insert(doc)
+        return copy_json(doc)
+
+    def update_custom_field(self, custom_id: str, body: dict) -> dict:
+        with self.store.transaction():
+            doc_id = self._find_custom_field(custom_id)
+            current = self.custom_fields.peek(doc_id)
+            fields, problems = read_custom_field_changes(body, current)
+            if problems:
+                raise refuse(problems)
+            if fields:
+                self.custom_fields.update(doc_id, fields)
+            return copy_json(self.custom_fields.peek(doc_id))
+
+    def delete_custom_field(self, custom_id: str) -> dict:
+        """Delete a field; contacts keep the values they have for it."""
+        with self.store.transaction():
+            doc_id = self._find_custom_field(custom_id)
+            doc = copy_json(self.custom_fields.peek(doc_id))
+            self.custom_fields.remove(doc_id)
+        return doc
+
+    def _find_custom_field(self, custom_id: str) -> int:
+        doc_id = self.custom_fields.find_id("_id", custom_id)
+        if doc_id is None:
+            raise PushtechError(CUSTOM_FIELD_NOT_FOUND, 404)
+        return doc_id
+
+    def add_custom_field(self, fields: dict) -> None:
+        """Store a checked field (fixture set-up)."""
+        self.custom_fields.insert({"_id": self.engine.ids.hex24(self.custom_field_ids), **fields})
+
+    # -- audience lists ----------------------------------------------------------------
+    def has_list(self, list_id: str) -> bool:
+        return self.lists.find_id("id", list_id) is not None
+
+    def all_lists(self) -> dict:
+        with self.store.transaction():
+            return {"lists": [public_list(doc, with_date=True) for _, doc in self.lists.scan()]}
+
+    def create_list(self, body: dict) -> dict:
+        fields, problems = read_audience_list(body)
+        if problems:
+            raise refuse(problems)
+        with self.store.transaction():
+            self._note_list_name(fields["name"])
+            doc = self.add_list(fields)
+        return public_list(doc)
+
+    def add_list(self, fields: dict, list_id: str | None = None) -> dict:
+        doc = {"id": list_id or self.engine.ids.hex24(self.list_ids), "name": fields["name"],
+               "description": fields.get("description"), "visibility": fields.get("visibility"),
+               "created_at": self.now()}
+        self.lists.insert(doc)
+        return doc
+
+    def show_list(self, list_id: str) -> dict:
+        with self.store.transaction():
+            return public_list(self.lists.peek(self._find_list(list_id)), with_date=True)
+
+    def update_list(self, list_id: str, body: dict) -> dict:
+        with self.store.transaction():
+            doc_id = self._find_list(list_id)
+            fields, problems = read_audience_list(body, partial=True)
+            if problems:
+                raise refuse(problems)
+            if "name" in fields and fields["name"] != self.lists.peek(doc_id)["name"]:
+                self._note_list_name(fields["name"])
+            if fields:
+                self.lists.update(doc_id, fields)
+            return public_list(self.lists.peek(doc_id))
+
+    def delete_list(self, list_id: str) -> dict:
+        """Delete a list; contacts keep their ``list_subscriptions`` to it."""
+        with self.store.transaction():
+            self.lists.remove(self._find_list(list_id))
+        return {"message": LIST_DELETED}
+
+    def _find_list(self, list_id: str) -> int:
+        doc_id = self.lists.find_id("id", list_id)
+        if doc_id is None:
+            raise PushtechError(LIST_NOT_FOUND, 404)
+        return doc_id
+
+    def _note_list_name(self, name: str) -> None:
+        others = self.lists.find_id("name", name)
+        if others:
+            other = self.lists.peek(min(others))["id"]
+            note("name", name, name, f"list {other} already has this name: another list was stored anyway",
+                 "unverified")
+
     # -- bulk ------------------------------------------------------------------------
     def create_bulk(self, payload: dict) -> dict:
         """Check the request, read every contact (notes go to this request), queue the job."""
         problems: list[str] = []
         for key in payload:
             if key not in BULK_PARAMETERS:
-                note(key, payload[key], None, f"ignored: not a bulk parameter ({', '.join(BULK_PARAMETERS)})", "ignored")
+                note(key, payload[key], None, f"ignored: not a bulk parameter ({', '.join(BULK_PARAMETERS)})", "unverified")
         contacts = payload.get("contacts")
         if not isinstance(contacts, list) or not 1 <= len(contacts) <= MAX_BULK_CONTACTS:
             got = f"{len(contacts)} contacts" if isinstance(contacts, list) else _kind(contacts)
@@ -796,7 +985,7 @@ class Backend:
             if not isinstance(item, dict):
                 failed.append({"contact": item, "errors": [f"contact: must be an object, got {_kind(item)}"]})
                 continue
-            cleaned = clean_contact(item, self.custom_fields, note_prefix=f"contacts[{i}].", bulk=True)
+            cleaned = clean_contact(item, self, note_prefix=f"contacts[{i}].", bulk=True)
             check_identity(cleaned)
             if cleaned.problems:
                 failed.append({"contact": item, "errors": cleaned.problems})
@@ -872,11 +1061,8 @@ class Backend:
                     if not email_is_valid(email):
                         failed.append({"contact": item["sent"], "errors": [f"email not valid: {email}"]})
                         continue
-                    fields = {**fields, "email_valid": True, "last_email_verified": now}
-                else:
-                    if not stats["emails_not_validated_no_credit"]:
-                        note(f"contacts[{i}].email", email, email, "no credit left: this and the following "
-                                                                     "emails were imported without validation", "ignored")
+                    fields = {**fields, "email_valid": True, "last_email_verified": verified_stamp(now)}
+                else:  # the documented fallback: imported without validation (state, not a note)
                     stats["emails_not_validated_no_credit"] += 1
             user_id = fields.get("user_id") if match else None
             doc = by_user.get(user_id) if user_id is not None else None
@@ -886,7 +1072,7 @@ class Backend:
                     owner = next(iter(owners))
                     if len(owners) > 1:
                         note(f"contacts[{i}].user_id", user_id, user_id,
-                             f"{len(owners)} contacts have this user_id: the oldest was updated", "cast")
+                             f"{len(owners)} contacts have this user_id: the oldest was updated", "unverified")
                     doc = replaces[owner] = by_user[user_id] = dict(self.contacts.get(owner))
                     stats["contacts_updated"] += 1
             if doc is not None:
@@ -912,22 +1098,55 @@ class Backend:
         return valid, failed, stats
 
     def _send_webhook(self, bulk: dict, valid: list[dict], failed: list[dict]) -> int:
-        """POST the vendor's documented payload, signed, with the vendor's retry schedule."""
-        timestamp = int(self.engine.clock.time())
-        token = self.engine.ids.token(f"{VENDOR}:{self.account.name}:webhook", 50)
+        """The bulk webhook: the job's outcome in the vendor's documented payload."""
         fields = WEBHOOK_FIELDS + tuple(f for f in bulk["contacts_webhook_extra_fields"] if f not in WEBHOOK_FIELDS)
         entries = []
         for doc in valid:
             entry = {key: doc.get(key) for key in fields}
             entry["_id"] = doc["id"]
             entries.append(entry)
-        body = {"account_id": self.account.name, "timestamp": timestamp, "token": token,
-                "contacts_valid_count": len(valid), "contacts_failed_count": len(failed),
-                "valid_contacts": entries, "failed_contacts": failed}
+        return self._send_signed(bulk["webhook_url"], {
+            "contacts_valid_count": len(valid), "contacts_failed_count": len(failed),
+            "valid_contacts": entries, "failed_contacts": failed})
+
+    def _send_signed(self, url: str, fields: dict) -> int:
+        """Queue a POST of ``account_id, timestamp, token`` plus ``fields``, signed, on the
+        vendor's retry schedule (the same for every webhook group it retries)."""
+        timestamp = int(self.engine.clock.time())
+        token = self.engine.ids.token(f"{VENDOR}:{self.account.name}:webhook", 50)
+        body = {"account_id": self.account.name, "timestamp": timestamp, "token": token, **fields}
         return self.engine.jobs.send_webhook(
-            VENDOR, self.account.name, bulk["webhook_url"], body,
+            VENDOR, self.account.name, url, body,
             headers={"Authorization": webhook_signature(self.account, timestamp, token)},
             retry_delays_s=WEBHOOK_RETRY_DELAYS_S, success_statuses=[200], reject_statuses=[406])
+
+    # -- the contact lifecycle webhook -------------------------------------------------
+    def contact_webhook_url(self) -> str | None:
+        return self.account.setting("contact_webhook_url") or None
+
+    def default_account_url(self) -> str:
+        """The account's API root under the emulator's prefix, for callers that are not HTTP."""
+        return f"/{VENDOR}/v2/account/{quote(self.account.name, safe='')}"
+
+    def _contact_event(self, action: str, contact: dict) -> None:
+        """One contact event (origin ``api``) when the account has a ``contact_webhook_url``;
+        queued in the transaction that wrote the contact."""
+        url = self.contact_webhook_url()
+        if url:
+            self._send_signed(url, {"action": action, "origin": "api", "contact": contact})
+
+
+def changes(before: dict, after: dict) -> dict:
+    """The fields ``after`` changed (new values; null for a removed field), ``updated_at`` aside."""
+    out = {key: value for key, value in after.items()
+           if key != "updated_at" and (key not in before or before[key] != value)}
+    out.update((key, None) for key in before if key not in after)
+    return out
+
+
+def verified_stamp(now: str) -> str:
+    """An emulator timestamp (``...Z``) in the form of ``last_email_verified``: ``...+00:00``."""
+    return now[:-1] + "+00:00" if now.endswith("Z") else now
 
 
 def webhook_signature(account, timestamp: int, token: str) -> str:
@@ -966,22 +1185,32 @@ LIST_FILTER_READERS = {"user_id": _filter_text, "device_id": _filter_text, "name
                        "phone_countrycode": read_countrycode, "phone_number": read_phone_number}
 
 
+def is_http_url(value: Any) -> bool:
+    """An absolute http or https URL with a host."""
+    from urllib.parse import urlsplit
+
+    if not isinstance(value, str):
+        return False
+    try:
+        parts = urlsplit(value)
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return False
+
+
 def _read_webhook_url(value: Any, problems: list[str]) -> str | None:
     if value is None:
         return None
     if isinstance(value, str) and not value.strip():
-        note("webhook_url", value, None, "empty webhook_url: no webhook", "ignored")
+        note("webhook_url", value, None, "empty webhook_url: no webhook", "unverified")
         return None
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(value.strip()) if isinstance(value, str) else None
-    except ValueError:  # e.g. an unclosed IPv6 bracket
-        parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+    if not is_http_url(value.strip() if isinstance(value, str) else value):
         problems.append("webhook_url: must be an http or https URL")
         return None
-    return value.strip()
+    used = value.strip()
+    if used != value:
+        note("webhook_url", value, used, "surrounding whitespace trimmed", "unverified")
+    return used
 
 
 def _read_extra_fields(value: Any, problems: list[str]) -> list[str]:
@@ -992,8 +1221,142 @@ def _read_extra_fields(value: Any, problems: list[str]) -> list[str]:
         return []
     unique = list(dict.fromkeys(value))
     if len(unique) != len(value):
-        note("contacts_webhook_extra_fields", value, unique, "duplicate field names dropped", "ignored")
+        note("contacts_webhook_extra_fields", value, unique, "duplicate field names dropped", "unverified")
     return unique
+
+
+# -- custom field and audience list bodies ----------------------------------------------
+
+CUSTOM_FIELD_TYPES = ("boolean", "date", "number", "string", "selectable_options")
+CUSTOM_FIELD_PARAMETERS = ("name", "label", "category", "description", "type", "selectable_options")
+CUSTOM_FIELD_EDITABLE = ("category", "label", "description", "selectable_options")
+AUDIENCE_LIST_PARAMETERS = ("name", "description", "visibility")
+VISIBILITIES = ("public", "private")
+"""The ``visibility`` values the reference shows; others are stored with a note."""
+
+
+def _ignore_parameters(body: dict, known: tuple, what: str) -> None:
+    for key in body:
+        if key not in known:
+            note(key, body[key], None, f"ignored: not a {what} parameter ({', '.join(known)})", "unverified")
+
+
+def _read_text(body: dict, key: str, problems: list[str], *, required: bool = False) -> Any:
+    """``body[key]`` as text: OMIT when absent (or refused), None for null (optional keys)."""
+    if key not in body:
+        if required:
+            problems.append(f"{key}: is required")
+        return OMIT
+    value = body[key]
+    if value is None and not required:
+        return None
+    try:
+        text = read_string(value, key) if value is not None else ""
+    except Problem as exc:
+        problems.append(f"{key}: {exc.rule}")
+        return OMIT
+    if required and not text:
+        problems.append(f"{key}: is required (a non-empty string)")
+        return OMIT
+    return text
+
+
+def _read_options(value: Any, problems: list[str]) -> Any:
+    if not isinstance(value, list) or not all(isinstance(option, str) for option in value):
+        problems.append("selectable_options: must be an array of strings")
+        return OMIT
+    unique = list(dict.fromkeys(value))
+    if len(unique) != len(value):
+        note("selectable_options", value, unique, "duplicate options dropped", "unverified")
+    return unique
+
+
+def read_new_custom_field(body: dict) -> tuple[dict, list[str]]:
+    """A ``POST /custom_fields`` body: the field to store (without ``_id``) and the problems."""
+    _ignore_parameters(body, CUSTOM_FIELD_PARAMETERS, "custom field")
+    problems: list[str] = []
+    name = _read_text(body, "name", problems, required=True)
+    label = _read_text(body, "label", problems, required=True)
+    category = _read_text(body, "category", problems)
+    description = _read_text(body, "description", problems)
+    kind = body.get("type")
+    if kind is None:
+        if "type" in body:
+            note("type", None, "string", "null: read as string (the default)", "unverified")
+        kind = "string"
+    elif kind not in CUSTOM_FIELD_TYPES:
+        problems.append(f"type: must be one of {', '.join(CUSTOM_FIELD_TYPES)}")
+    options = OMIT
+    if body.get("selectable_options") is not None:
+        if kind != "selectable_options":
+            problems.append("selectable_options: only with type selectable_options")
+        else:
+            options = _read_options(body["selectable_options"], problems)
+    elif kind == "selectable_options":
+        note("selectable_options", body.get("selectable_options"), [], "no options given: stored without "
+                                                                       "options", "unverified")
+        options = []
+    if isinstance(name, str) and (name in CONTACT_FIELDS or name in READ_ONLY or name == "email_validation"):
+        note("name", name, name, "names a documented contact field: contacts' values for it follow that "
+                                 "field's rules", "unverified")
+    fields = {"name": name, "label": label, "category": None if category is OMIT else category,
+              "description": None if description is OMIT else description, "type": kind}
+    if options is not OMIT:
+        fields["selectable_options"] = options
+    return fields, problems
+
+
+def read_custom_field_changes(body: dict, current: dict) -> tuple[dict, list[str]]:
+    """A ``PUT /custom_fields/{id}`` body: the fields to change and the problems."""
+    problems: list[str] = []
+    changed: dict = {}
+    for key in body:
+        if key in ("name", "type"):
+            if body[key] != current.get(key):
+                note(key, body[key], current.get(key), f"ignored: a custom field's {key} cannot be changed",
+                     "unverified")
+        elif key not in CUSTOM_FIELD_EDITABLE:
+            note(key, body[key], None, f"ignored: not a custom field parameter "
+                                       f"({', '.join(CUSTOM_FIELD_EDITABLE)})", "unverified")
+    for key in ("label", "category", "description"):
+        value = _read_text(body, key, problems, required=key == "label" and key in body)
+        if value is not OMIT:
+            changed[key] = value
+    if body.get("selectable_options") is not None:
+        if current["type"] != "selectable_options":
+            problems.append(f"selectable_options: only with type selectable_options (this field is "
+                            f"{current['type']})")
+        else:
+            options = _read_options(body["selectable_options"], problems)
+            if options is not OMIT:
+                changed["selectable_options"] = options
+    return changed, problems
+
+
+def read_audience_list(body: dict, *, partial: bool = False) -> tuple[dict, list[str]]:
+    """A ``POST`` (or, ``partial``, ``PUT``) ``/lists`` body: the fields and the problems."""
+    _ignore_parameters(body, AUDIENCE_LIST_PARAMETERS, "list")
+    problems: list[str] = []
+    fields: dict = {}
+    name = _read_text(body, "name", problems, required=not partial or "name" in body)
+    for key, value in (("name", name), ("description", _read_text(body, "description", problems)),
+                       ("visibility", _read_text(body, "visibility", problems))):
+        if value is not OMIT:
+            fields[key] = value
+    visibility = fields.get("visibility")
+    if visibility is not None and visibility not in VISIBILITIES:
+        note("visibility", body["visibility"], visibility, f"not a visibility the reference shows "
+                                                           f"({', '.join(VISIBILITIES)}): stored as given", "unverified")
+    return fields, problems
+
+
+def public_list(doc: dict, *, with_date: bool = False) -> dict:
+    """A list as the reference answers it: ``created_at`` in list and show, not in create and update."""
+    out = {"id": doc["id"], "name": doc["name"], "description": doc.get("description")}
+    if with_date:
+        out["created_at"] = doc.get("created_at")
+    out["visibility"] = doc.get("visibility")
+    return out
 
 
 # -- job handlers -----------------------------------------------------------------------
@@ -1013,7 +1376,8 @@ def initial_credits(account) -> int:
 
 
 def load_account(backend: Backend, payloads: list[dict]) -> None:
-    """Check the account's settings, open its credit balance, store the generated contacts."""
+    """Check the account's settings, open its credit balance, store its custom fields, lists
+    and generated contacts. Every setting is checked before anything is stored."""
     account = backend.account
     where = f"fixture: pushtech account {account.name!r}: settings"
     credits = initial_credits(account)
@@ -1022,22 +1386,70 @@ def load_account(backend: Backend, payloads: list[dict]) -> None:
     delay = account.setting("processing_delay_s", 0)
     if isinstance(delay, bool) or not isinstance(delay, (int, float)) or delay < 0:
         raise FixtureError(f"{where}.processing_delay_s must be a non-negative number, got {delay!r}")
-    custom = account.setting("custom_fields") or []
-    if not isinstance(custom, list) or not all(isinstance(c, str) for c in custom):
-        raise FixtureError(f"{where}.custom_fields must be an array of field names, got {custom!r}")
+    hook = account.setting("contact_webhook_url")
+    if hook is not None and not is_http_url(hook):
+        raise FixtureError(f"{where}.contact_webhook_url must be an http or https URL (or null), got {hook!r}")
     if not isinstance(account.credentials.get("secret"), str) or not account.credentials["secret"]:
         raise FixtureError(f"fixture: pushtech account {account.name!r}: credentials.secret must be a "
                            "non-empty string")
+    custom_fields = _fixture_entries(account, "custom_fields", where, _fixture_custom_field)
+    lists = _fixture_entries(account, "lists", where, _fixture_list)
     with backend.store.transaction():
         backend.balance.insert({"account": account.name, "validation_credits": credits})
+        for fields in custom_fields:
+            backend.add_custom_field(fields)
+        for fields in lists:
+            backend.add_list(fields, fields.get("id"))
         now = backend.now()
         docs = []
         for payload in payloads:
-            cleaned = clean_contact(payload, backend.custom_fields)
+            cleaned = clean_contact(payload, backend)
             if cleaned.problems:
                 raise FixtureError(f"generated pushtech contact refused: {'; '.join(cleaned.problems)}")
             docs.append(backend.new_contact(cleaned.fields, now))
         backend.contacts.write_many(docs)
+
+
+def _fixture_entries(account, key: str, where: str, read: Callable[[Any], tuple[dict, list[str]]]) -> list[dict]:
+    """A fixture's ``custom_fields`` or ``lists``: each a name, or an object as the API's POST
+    takes it; refused entries and repeated names (custom fields) or ids (lists) are errors."""
+    entries = account.setting(key) or []
+    if not isinstance(entries, list):
+        raise FixtureError(f"{where}.{key} must be an array of names or objects, got {entries!r}")
+    out, seen = [], set()
+    unique = "name" if key == "custom_fields" else "id"
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, (str, dict)):
+            raise FixtureError(f"{where}.{key}[{i}] must be a name or an object, got {entry!r}")
+        fields, problems = read(entry)
+        if problems:
+            raise FixtureError(f"{where}.{key}[{i}]: {'; '.join(problems)}")
+        if fields.get(unique) is not None:
+            if fields[unique] in seen:
+                raise FixtureError(f"{where}.{key}[{i}]: {unique} {fields[unique]!r} is declared twice")
+            seen.add(fields[unique])
+        out.append(fields)
+    return out
+
+
+def _fixture_custom_field(entry: str | dict) -> tuple[dict, list[str]]:
+    """A declared custom field: a bare name is a string field labelled with its name."""
+    return read_new_custom_field({"name": entry, "label": entry} if isinstance(entry, str) else entry)
+
+
+def _fixture_list(entry: str | dict) -> tuple[dict, list[str]]:
+    """A declared audience list: a bare name, or ``{name, description, visibility, id}`` (an
+    ``id`` of the fixture's choosing lets tests refer to the list without looking it up)."""
+    if isinstance(entry, str):
+        return read_audience_list({"name": entry})
+    body = {k: v for k, v in entry.items() if k != "id"}
+    fields, problems = read_audience_list(body)
+    list_id = entry.get("id")
+    if list_id is not None:
+        if not isinstance(list_id, str) or not list_id:
+            problems.append(f"id: must be a non-empty string, got {list_id!r}")
+        fields["id"] = list_id
+    return fields, problems
 
 
 _FAKE_COUNTRIES = (("44", "GB", "EN", "7700######"), ("34", "ES", "ES", "6########"),

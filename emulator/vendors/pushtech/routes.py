@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import hmac
 import re
+from urllib.parse import quote
 
 from flask import Blueprint, request
 
 from emulator.core.errors import EmulatorError
 from emulator.core.journal import note
-from emulator.http import bind_account, engine, helper_backend, json_object
+from emulator.http import bind_account, engine, helper_backend, json_object, request_info
 
 from .errors import unauthorized
 from .model import VENDOR
@@ -46,8 +47,18 @@ def read_body() -> dict:
     """The JSON object sent; the vendor reads it whatever the Content-Type says."""
     body = json_object()
     if not request.is_json:
-        note("Content-Type", request.content_type, "application/json", "body read as JSON", "cast")
+        note("Content-Type", request.content_type, "application/json", "body read as JSON", "unverified")
     return body
+
+
+def account_url(account_id: str) -> str:
+    """The account's API root as the caller reached it: the real host's own path when the
+    request came by host routing (intercepted or mapped to the emulator), else the prefix."""
+    spec = request_info().vendor
+    host = request.host.rsplit(":", 1)[0].lower()
+    extra = spec.hosts.get(host)
+    prefix = extra if extra is not None else spec.prefix()
+    return f"{request.host_url.rstrip('/')}{prefix}/v2/account/{quote(account_id, safe='')}"
 
 
 def blueprint() -> Blueprint:
@@ -72,7 +83,7 @@ def blueprint() -> Blueprint:
     def update_contact(account_id, contact_id):
         """Update a contact (never creates)."""
         backend = authenticate(account_id)
-        return backend.update_contact(contact_id, read_body())
+        return backend.update_contact(contact_id, read_body(), account_url(account_id))
 
     @bp.delete(f"{ACCOUNT}/contact/<contact_id>")
     def delete_contact(account_id, contact_id):
@@ -99,6 +110,55 @@ def blueprint() -> Blueprint:
     def balance(account_id):
         """The credit pool email validation spends."""
         return authenticate(account_id).current_balance()
+
+    @bp.post(f"{ACCOUNT}/custom_fields")
+    def create_custom_field(account_id):
+        """Create a contact custom field (an existing name answers that field)."""
+        backend = authenticate(account_id)
+        return backend.create_custom_field(read_body()), 201
+
+    @bp.get(f"{ACCOUNT}/custom_fields")
+    def list_custom_fields(account_id):
+        """The account's contact custom fields: the fixture's and the created ones."""
+        return authenticate(account_id).list_custom_fields()
+
+    @bp.put(f"{ACCOUNT}/custom_fields/<custom_id>")
+    def update_custom_field(account_id, custom_id):
+        """Change a custom field's label, category, description or options."""
+        backend = authenticate(account_id)
+        return backend.update_custom_field(custom_id, read_body())
+
+    @bp.delete(f"{ACCOUNT}/custom_fields/<custom_id>")
+    def delete_custom_field(account_id, custom_id):
+        """Delete a custom field; the body is the deleted field."""
+        return authenticate(account_id).delete_custom_field(custom_id)
+
+    @bp.post(f"{ACCOUNT}/lists")
+    def create_list(account_id):
+        """Create an audience list."""
+        backend = authenticate(account_id)
+        return backend.create_list(read_body()), 201
+
+    @bp.get(f"{ACCOUNT}/lists")
+    def list_lists(account_id):
+        """The account's audience lists."""
+        return authenticate(account_id).all_lists()
+
+    @bp.get(f"{ACCOUNT}/lists/<list_id>")
+    def show_list(account_id, list_id):
+        """Show an audience list."""
+        return authenticate(account_id).show_list(list_id)
+
+    @bp.put(f"{ACCOUNT}/lists/<list_id>")
+    def update_list(account_id, list_id):
+        """Change an audience list's name, description or visibility."""
+        backend = authenticate(account_id)
+        return backend.update_list(list_id, read_body())
+
+    @bp.delete(f"{ACCOUNT}/lists/<list_id>")
+    def delete_list(account_id, list_id):
+        """Delete an audience list."""
+        return authenticate(account_id).delete_list(list_id)
 
     return bp
 

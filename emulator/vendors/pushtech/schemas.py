@@ -76,3 +76,35 @@ class BulkSchema(Schema):
 class CreditsSchema(Schema):
     account = fields.String(metadata={"description": "Account name (default: the only account)"})
     validation_credits = fields.Integer(required=True, validate=validate.Range(min=0))
+
+
+class CustomFieldSchema(Schema):
+    name = fields.String(required=True, metadata={"description": "Name for the field (the key contacts use)"})
+    label = fields.String(required=True, metadata={"description": "Human friendly label for the field"})
+    category = fields.String(allow_none=True, metadata={"description": "Category for the custom field"})
+    description = fields.String(allow_none=True, metadata={"description": "Description for the custom field"})
+    type = fields.String(load_default="string", validate=validate.OneOf(model.CUSTOM_FIELD_TYPES),
+                         metadata={"description": "Custom field type; by default string"})
+    selectable_options = fields.List(fields.String(), metadata={
+        "description": "Array with strings, only if the type is selectable_options"})
+
+
+class CustomFieldUpdateSchema(Schema):
+    label = fields.String(metadata={"description": "Human friendly label for the field"})
+    category = fields.String(allow_none=True)
+    description = fields.String(allow_none=True)
+    selectable_options = fields.List(fields.String(), metadata={
+        "description": "Array with strings, only if the type is selectable_options"})
+
+
+class AudienceListSchema(Schema):
+    name = fields.String(required=True, metadata={"description": "Name of the list"})
+    description = fields.String(allow_none=True, metadata={"description": "Description of the list"})
+    visibility = fields.String(allow_none=True, metadata={
+        "description": f"Visibility of the list ({', '.join(model.VISIBILITIES)} in the reference)"})
+
+
+class AudienceListUpdateSchema(Schema):
+    name = fields.String(metadata={"description": "Name of the list"})
+    description = fields.String(allow_none=True)
+    visibility = fields.String(allow_none=True)
