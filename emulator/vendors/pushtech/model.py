@@ -1296,9 +1296,6 @@ def read_new_custom_field(body: dict) -> tuple[dict, list[str]]:
         note("selectable_options", body.get("selectable_options"), [], "no options given: stored without "
                                                                        "options", "unverified")
         options = []
-    if isinstance(name, str) and (name in CONTACT_FIELDS or name in READ_ONLY or name == "email_validation"):
-        note("name", name, name, "names a documented contact field: contacts' values for it follow that "
-                                 "field's rules", "unverified")
     fields = {"name": name, "label": label, "category": None if category is OMIT else category,
               "description": None if description is OMIT else description, "type": kind}
     if options is not OMIT:
