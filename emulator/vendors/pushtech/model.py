@@ -668,10 +668,7 @@ class Backend(Declared):
                                       "anyway (Pushtech does not deduplicate on email)", "unverified")
 
     def _find(self, contact_id: str) -> int:
-        doc_id = self.contacts.find_id("id", contact_id)
-        if doc_id is None:
-            raise PushtechError(CONTACT_NOT_FOUND, 404)
-        return doc_id
+        return found(self.contacts, "id", contact_id, CONTACT_NOT_FOUND)
 
     # -- credits ---------------------------------------------------------------------
     def _balance_id(self) -> int:
@@ -871,7 +868,7 @@ class Backend(Declared):
 
     def update_custom_field(self, custom_id: str, body: dict) -> dict:
         with self.store.transaction():
-            doc_id = self._find_custom_field(custom_id)
+            doc_id = found(self.custom_fields, "_id", custom_id, CUSTOM_FIELD_NOT_FOUND)
             current = self.custom_fields.peek(doc_id)
             fields, problems = read_custom_field_changes(body, current)
             if problems:
@@ -883,16 +880,10 @@ class Backend(Declared):
     def delete_custom_field(self, custom_id: str) -> dict:
         """Delete a field; contacts keep the values they have for it."""
         with self.store.transaction():
-            doc_id = self._find_custom_field(custom_id)
+            doc_id = found(self.custom_fields, "_id", custom_id, CUSTOM_FIELD_NOT_FOUND)
             doc = copy_json(self.custom_fields.peek(doc_id))
             self.custom_fields.remove(doc_id)
         return doc
-
-    def _find_custom_field(self, custom_id: str) -> int:
-        doc_id = self.custom_fields.find_id("_id", custom_id)
-        if doc_id is None:
-            raise PushtechError(CUSTOM_FIELD_NOT_FOUND, 404)
-        return doc_id
 
     def add_custom_field(self, fields: dict) -> None:
         """Store a checked field (fixture set-up)."""
@@ -924,11 +915,11 @@ class Backend(Declared):
 
     def show_list(self, list_id: str) -> dict:
         with self.store.transaction():
-            return public_list(self.lists.peek(self._find_list(list_id)), with_date=True)
+            return public_list(self.lists.peek(found(self.lists, "id", list_id, LIST_NOT_FOUND)), with_date=True)
 
     def update_list(self, list_id: str, body: dict) -> dict:
         with self.store.transaction():
-            doc_id = self._find_list(list_id)
+            doc_id = found(self.lists, "id", list_id, LIST_NOT_FOUND)
             fields, problems = read_audience_list(body, partial=True)
             if problems:
                 raise refuse(problems)
@@ -941,14 +932,8 @@ class Backend(Declared):
     def delete_list(self, list_id: str) -> dict:
         """Delete a list; contacts keep their ``list_subscriptions`` to it."""
         with self.store.transaction():
-            self.lists.remove(self._find_list(list_id))
+            self.lists.remove(found(self.lists, "id", list_id, LIST_NOT_FOUND))
         return {"message": LIST_DELETED}
-
-    def _find_list(self, list_id: str) -> int:
-        doc_id = self.lists.find_id("id", list_id)
-        if doc_id is None:
-            raise PushtechError(LIST_NOT_FOUND, 404)
-        return doc_id
 
     def _note_list_name(self, name: str) -> None:
         others = self.lists.find_id("name", name)
@@ -1134,6 +1119,14 @@ class Backend(Declared):
         url = self.contact_webhook_url()
         if url:
             self._send_signed(url, {"action": action, "origin": "api", "contact": contact})
+
+
+def found(collection, index: str, key: str, not_found: str) -> int:
+    """The document id under ``key`` in a unique ``index``; a 404 with ``not_found`` otherwise."""
+    doc_id = collection.find_id(index, key)
+    if doc_id is None:
+        raise PushtechError(not_found, 404)
+    return doc_id
 
 
 def changes(before: dict, after: dict) -> dict:
