@@ -22,10 +22,13 @@ CUSTOM = {
 }
 
 # demo has no window so tests of other rules can call back to back; "limited" has the
-# vendor's 60 s window; the others each change one setting.
+# vendor's 60 s window with the default once_a_minute (note), "enforced" refuses calls
+# inside it (429); the others each change one setting.
 FIXTURE = {"vendors": {"dengage": {"accounts": {
     "demo": {"credentials": DEMO, "settings": {"bulk_window_s": 0, "custom_columns": CUSTOM}},
     "limited": {"credentials": {"userkey": "limited", "password": "limited-pw"}, "settings": {}},
+    "enforced": {"credentials": {"userkey": "enforced", "password": "enforced-pw"},
+                 "settings": {"once_a_minute": "enforce"}},
     "other": {"credentials": {"userkey": "other", "password": "other-pw"}, "settings": {"bulk_window_s": 0}},
     "norole": {"credentials": {"userkey": "norole", "password": "norole-pw"},
                "settings": {"roles": ["Campaign.Read"], "bulk_window_s": 0}},
@@ -34,8 +37,8 @@ FIXTURE = {"vendors": {"dengage": {"accounts": {
                             "custom_columns": {"tier": {"type": "string", "import_enabled": True}}}},
 }}}}
 
-PASSWORDS = {"demo": DEMO["password"], "limited": "limited-pw", "other": "other-pw", "norole": "norole-pw",
-             "narrow": "narrow-pw"}
+PASSWORDS = {"demo": DEMO["password"], "limited": "limited-pw", "enforced": "enforced-pw", "other": "other-pw",
+             "norole": "norole-pw", "narrow": "narrow-pw"}
 
 
 def dengage_fixture(account: str = "demo", **settings) -> dict:

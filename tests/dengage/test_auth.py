@@ -153,3 +153,38 @@ def test_tokens_are_deterministic_for_a_seed(make_app):
 
     assert tokens(7) == tokens(7)
     assert tokens(7) != tokens(8)
+
+
+# -- tokens are pruned: expired ones at every login, the oldest live ones past MAX_TOKENS ------
+
+def test_a_login_drops_expired_tokens_and_keeps_live_ones(client, engine):
+    engine.clock.freeze("2026-03-01T10:00:00Z")
+    old = [login(client) for _ in range(3)]
+    engine.clock.advance(1800)
+    middle = login(client)
+    engine.clock.advance(1800)   # the first three expire now (3600 s), the middle one lives on
+    newest = login(client)
+    assert [t["token"] for t in account_state(client)["tokens"]] == [middle, newest]
+    for token in old:
+        assert client.post(BULK, json=body(RECORD), headers=bearer(token)).status_code == 401
+    for token in (middle, newest):
+        assert client.post(BULK, json=body(RECORD), headers=bearer(token)).status_code == 200
+
+
+def test_live_tokens_are_bounded_the_oldest_dropped_first(client, engine):
+    from emulator.vendors.dengage.model import MAX_TOKENS
+
+    engine.clock.freeze("2026-03-01T10:00:00Z")
+    first, second = login(client), login(client)
+    for _ in range(MAX_TOKENS - 2):
+        login(client)
+    assert len(account_state(client)["tokens"]) == MAX_TOKENS
+    assert client.post(BULK, json=body(RECORD), headers=bearer(first)).status_code == 200
+    newest = login(client)   # one past the bound: the oldest goes
+    tokens = [t["token"] for t in account_state(client)["tokens"]]
+    assert len(tokens) == MAX_TOKENS and tokens[0] == second and tokens[-1] == newest
+    resp = client.post(BULK, json=body(RECORD), headers=bearer(first))
+    assert resp.status_code == 401   # its holder logs in again, as real callers do
+    assert resp.get_json() == {"code": 1, "message": "Not-authenticated. Please re-login."}
+    for token in (second, newest):
+        assert client.post(BULK, json=body(RECORD), headers=bearer(token)).status_code == 200

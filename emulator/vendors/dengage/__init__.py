@@ -1,5 +1,5 @@
 """D·engage: login tokens and BulkUpsert into ``master_contact`` (contact_key unique per
-account, validate-all-first, once a minute and one at a time)."""
+account, validate-all-first, one at a time, and once a minute as advice or enforced)."""
 from __future__ import annotations
 
 from emulator.core.store import Index
@@ -45,7 +45,8 @@ VENDOR = VendorSpec(
     },
     default_settings={
         "roles": [model.REQUIRED_ROLE],     # without DataSpace.Manage: 403, empty body
-        "bulk_window_s": 60,                # BulkUpsert once per window (0: no window; one at a time still)
+        "bulk_window_s": 60,                # the once-a-minute window, in seconds (0: none)
+        "once_a_minute": "note",            # a call inside the window: note (advice) | enforce (429) | off
         "token_ttl_s": 3600,                # expires_in of /rest/login tokens
         "import_enabled_columns": None,     # standard columns import-enabled (null: all)
         "custom_columns": {},               # name -> {"type", "max_length", "enum", "import_enabled"}

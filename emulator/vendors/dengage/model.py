@@ -6,8 +6,10 @@ checked in full before anything is written (the call's shape, then every record'
 then, under the store lock, which keys exist), and its writes are one ``write_many``.
 
 The once-a-minute rule has two parts: a per-account slot (a small lock of its own, taken
-without waiting before the store lock: a second call while one is in progress gets 429) and
-a window on the emulator clock, checked by every call and moved only by an accepted one.
+without waiting before the store lock: a second call while one is in progress gets 429, the
+only limit the vendor states as enforced) and a window on the emulator clock, moved only by
+an accepted call. A call inside the window is served with an ``advice`` note, refused with
+429, or let through silently, as the account's ``once_a_minute`` setting says.
 """
 from __future__ import annotations
 
@@ -33,6 +35,12 @@ MAX_RECORDS = 1000
 REQUIRED_ROLE = "DataSpace.Manage"
 NEW_KEY = "new_contact_key"
 """A pseudo-column: renames the record's contact (never with ``insertIfNotExists: true``)."""
+ONCE_A_MINUTE = ("note", "enforce", "off")
+"""What a sequential call inside the window gets: served with an advice note, 429, or served."""
+ADVICE = "sent less than bulk_window_s after the previous accepted call: the vendor asks for once a minute"
+"""The rule of the advice note; ``sent`` is the seconds since the previous accepted call's start."""
+MAX_TOKENS = 1000
+"""Live tokens kept per account; past it a login drops the oldest (expired ones always go)."""
 
 
 # -- columns ---------------------------------------------------------------------------
@@ -119,6 +127,8 @@ CHECKS: dict[str, Callable[[Column, Any], Any]] = {
     "boolean": _check_boolean, "date": _check_date,
 }
 CUSTOM_TYPES = ("string", "number", "boolean", "date")
+EMPTY_IS_NULL = frozenset(("number", "boolean", "date"))
+"""Column types where ``""`` is read as no value (the SFCC cartridge sends ``"birth_date": ""``)."""
 STATUS = ("A", "P")
 
 STANDARD_COLUMNS: dict[str, Column] = {c.name: c for c in (
@@ -237,6 +247,10 @@ class Backend:
         self.columns = account_columns(account)
         self.column_names = tuple(self.columns)
         self.window_s = _number_setting(account, "bulk_window_s", minimum=0)
+        self.once_a_minute = account.setting("once_a_minute")
+        if self.once_a_minute not in ONCE_A_MINUTE:
+            raise FixtureError(f"fixture: dengage account {account.name!r}: settings.once_a_minute must be one of "
+                               f"{', '.join(ONCE_A_MINUTE)}, got {self.once_a_minute!r}")
         self.token_ttl_s = int(_number_setting(account, "token_ttl_s", minimum=1))
         roles = account.setting("roles")
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
@@ -252,20 +266,43 @@ class Backend:
                 and hmac.compare_digest(str(creds.get("password", "")).encode(), password.encode()))
 
     def issue_token(self) -> dict:
-        """A new bearer token valid for ``token_ttl_s`` seconds of the emulator clock."""
-        now = self.engine.clock.time()
-        token = self.engine.ids.token(f"{VENDOR}:{self.account.name}:token")
-        expires = now + self.token_ttl_s
-        self.tokens.insert({"token": token, "issued_at": iso(_dt(now)), "expires_at": iso(_dt(expires)),
-                            "expires_epoch": expires})
+        """A new bearer token valid for ``token_ttl_s`` seconds of the emulator clock.
+
+        Expired tokens are dropped first, and the oldest live ones past :data:`MAX_TOKENS`
+        (a caller that logs in for every call keeps the store bounded; the holder of a
+        dropped token gets 401 and logs in again, as real callers do).
+        """
+        with self.store.transaction():
+            now = self.engine.clock.time()
+            self._prune_tokens(now)
+            token = self.engine.ids.token(f"{VENDOR}:{self.account.name}:token")
+            expires = now + self.token_ttl_s
+            self.tokens.insert({"token": token, "issued_at": iso(_dt(now)), "expires_at": iso(_dt(expires)),
+                                "expires_epoch": expires})
         return {"access_token": token, "token_type": "Bearer", "expires_in": self.token_ttl_s}
+
+    def _prune_tokens(self, now: float) -> None:
+        """Drop expired tokens, and the oldest so that a new one fits under the bound.
+
+        Tokens are stored oldest first and expire in that order while the clock runs
+        forward, so the walk stops at the first live token once under the bound; a token
+        left behind by a clock set back is caught by a later login.
+        """
+        excess = len(self.tokens) - (MAX_TOKENS - 1)
+        for doc_id, doc in self.tokens.scan():
+            if excess > 0:
+                excess -= 1
+            elif doc["expires_epoch"] > now:
+                break
+            self.tokens.remove(doc_id)
 
     def token_valid(self, token: str) -> bool | None:
         """True: a live token of this account; False: expired; None: not this account's."""
-        doc_id = self.tokens.find_id("token", token)
-        if doc_id is None:
-            return None
-        return self.tokens.peek(doc_id)["expires_epoch"] > self.engine.clock.time()
+        with self.store.transaction():  # a login may prune the token between look-up and read
+            doc_id = self.tokens.find_id("token", token)
+            if doc_id is None:
+                return None
+            return self.tokens.peek(doc_id)["expires_epoch"] > self.engine.clock.time()
 
     def require_role(self) -> None:
         if REQUIRED_ROLE not in self.roles:
@@ -276,17 +313,21 @@ class Backend:
     def bulk_call(self) -> Iterator[float]:
         """Hold the account's BulkUpsert slot for one call; yields the call's start time.
 
-        429 when another call of the account is in progress, or when the previous accepted
-        call started less than ``bulk_window_s`` ago. A limited call changes nothing.
+        429 when another call of the account is in progress; with ``once_a_minute:
+        enforce``, also when the previous accepted call started less than
+        ``bulk_window_s`` ago. A limited call changes nothing.
         """
         if not self._slot.acquire(blocking=False):
+            now = self.engine.clock.time()
             since = self._running_since
-            raise self._limited(self.engine.clock.time(), since if since is not None else self.engine.clock.time())
+            # enforced, the next call may start a window after the one in progress; else at once
+            raise self._limited(now, since if since is not None and self.once_a_minute == "enforce" else None)
         try:
             now = self.engine.clock.time()
-            last = self._last_start()
-            if last is not None and now - last < self.window_s:
-                raise self._limited(now, last)
+            if self.once_a_minute == "enforce":
+                last = self._last_start()
+                if last is not None and now - last < self.window_s:
+                    raise self._limited(now, last)
             self._running_since = now
             yield now
         finally:
@@ -302,19 +343,25 @@ class Backend:
         doc_id = self.limits.find_id("name", "bulk_upsert")
         return None if doc_id is None else self.limits.peek(doc_id)["last_start_epoch"]
 
-    def _limited(self, now: float, last: float) -> DengageError:
-        wait = max(1, math.ceil(last + self.window_s - now))
+    def _limited(self, now: float, last: float | None) -> DengageError:
+        """429 in the envelope; ``Retry-After`` is the rest of the window after ``last`` (at least 1 s)."""
+        wait = 1 if last is None else max(1, math.ceil(last + self.window_s - now))
         return DengageError(LIMITED, "Too many concurrent requests. Call once a minute; next call allowed in "
                             f"{wait} s.", 429, data=None, headers={"Retry-After": str(wait)})
 
     def _move_window(self, started: float) -> None:
-        """Record an accepted call's start (inside the call's transaction)."""
+        """Record an accepted call's start (inside the call's transaction); a call less than
+        ``bulk_window_s`` after the previous one is noted as advice (``once_a_minute: note``)."""
         doc = {"name": "bulk_upsert", "last_start": iso(_dt(started)), "last_start_epoch": started}
         doc_id = self.limits.find_id("name", "bulk_upsert")
         if doc_id is None:
             self.limits.insert({**doc, "accepted_calls": 1})
-        else:
-            self.limits.replace(doc_id, {**doc, "accepted_calls": self.limits.peek(doc_id)["accepted_calls"] + 1})
+            return
+        previous = self.limits.peek(doc_id)
+        since = started - previous["last_start_epoch"]
+        if self.once_a_minute == "note" and since < self.window_s:
+            note("", round(since, 3), None, ADVICE, "advice")
+        self.limits.replace(doc_id, {**doc, "accepted_calls": previous["accepted_calls"] + 1})
 
     # -- BulkUpsert --------------------------------------------------------------------------
     def bulk_upsert(self, body: dict, started: float | None = None, *, limited: bool = True) -> dict:
@@ -358,7 +405,7 @@ class Backend:
             problems = [_problem(None, None, field, f"{field}: {rule}") for field, rule in schemas.problems(exc)]
         for flag, default in (("insertIfNotExists", False), ("throwExceptionIfInvalidRecord", True)):
             if flag in body and body[flag] is None:
-                note(flag, None, default, "null read as the default", "cast")
+                note(flag, None, default, "null read as the default", "unverified")
                 data[flag] = default
         columns: list[str] = []
         for name in data.get("columns") or []:
@@ -446,12 +493,15 @@ class Backend:
             if not col.nullable:
                 raise Invalid("is required (null or missing)")
             return None
+        if col.type in EMPTY_IS_NULL and value.__class__ is str and not value.strip():
+            note(f"contactDatas[{index}].{name}", value, None, "empty string read as no value", "unverified")
+            return None
         used = CHECKS[col.type](col, value)
         if used == "" and not col.nullable:
             raise Invalid("must not be empty")
         if used != value and isinstance(value, str):
             warnings.append(_problem(index, key, name, "value trimmed of surrounding whitespace"))
-            note(f"contactDatas[{index}].{name}", value, used, "surrounding whitespace trimmed", "cast")
+            note(f"contactDatas[{index}].{name}", value, used, "surrounding whitespace trimmed", "unverified")
         if col.lower and isinstance(used, str) and used != used.lower():
             note(f"contactDatas[{index}].{name}", used, used.lower(), "lower-cased", "cast")
             used = used.lower()
@@ -505,8 +555,6 @@ class Backend:
                 doc = {**current, **values}
                 self._auto_status(record, current, doc)
                 if record.new_key is not None:
-                    note(f"contactDatas[{record.index}].contact_key", record.key, record.new_key,
-                         "renamed by new_contact_key", "cast")
                     doc["contact_key"] = record.new_key
                 doc["updated_at"] = now
                 replaces[doc_id] = doc
@@ -517,15 +565,14 @@ class Backend:
 
     @staticmethod
     def _auto_status(record: Record, current: dict | None, doc: dict) -> None:
-        """A new email (gsm) value sets email_status (gsm_status) to A, unless the record sets it."""
+        """A new email (gsm) value sets email_status (gsm_status) to A, unless the record sets it
+        (the vendor's own doing: it shows in state, it is not a note)."""
         for column, status in STATUS_OF.items():
             value = record.values.get(column)
             if value is None or status in record.values:
                 continue
             if current is not None and current.get(column) == value:
                 continue
-            if doc.get(status) != "A":
-                note(f"contactDatas[{record.index}].{status}", doc.get(status), "A", f"{column} changed: status set to A", "cast")
             doc[status] = "A"
 
     # -- reading one contact -----------------------------------------------------------------
@@ -586,20 +633,44 @@ def fake_contact(fake) -> dict:
         "contact_key": fake.unique.numerify("CK-########"),
         "name": fake.first_name(),
         "surname": fake.last_name(),
-        "email": fake.unique.email(),
+        "email": fake.unique.email().lower(),
         "email_permission": fake.boolean(),
         "gsm": fake.numerify("+90 5## ### ## ##"),
         "gsm_permission": fake.boolean(),
         "gender": fake.random_element(("F", "M")),
-        "birth_date": fake.date_of_birth(minimum_age=18, maximum_age=80).isoformat(),
-        "city": fake.city()[:100],
-        "country": fake.country()[:100],
+        "birth_date": fake.date_between(date(1946, 1, 1), date(2007, 12, 31)).isoformat(),  # not today-relative
+        "city": fake.city()[:100].strip(),
+        "country": fake.country()[:100].strip(),
     }
 
 
-def fake_bulk(fake, n: int | None = None, **options) -> dict:
-    """A valid BulkUpsert body the way the public callers build it (columns = keys of record 0)."""
-    records = [fake_contact(fake) for _ in range(n or 3)]
+# Standard columns fake_contact leaves out, for bodies that ask for them by name.
+_FAKE_EXTRA = {
+    "email_status": lambda fake: fake.random_element(STATUS),
+    "gsm_status": lambda fake: fake.random_element(STATUS),
+    "contact_status": lambda fake: "A",
+    "subscription_date": lambda fake: fake.date_between(date(2015, 1, 1), date(2025, 12, 31)).isoformat(),
+}
+
+
+def fake_bulk(fake, n: int | None = None, columns: list[str] | None = None, **options) -> dict:
+    """A valid BulkUpsert body the way the public callers build it (columns = keys of record 0).
+
+    ``columns`` picks the standard columns the records carry (``contact_key`` is always
+    first); ``options`` are set at the top level (``insertIfNotExists`` ...).
+    """
+    if columns is None:
+        records = [fake_contact(fake) for _ in range(n or 3)]
+    else:
+        unknown = [c for c in columns if c not in STANDARD_COLUMNS]
+        if unknown:
+            raise ValueError(f"dengage fake payload: {', '.join(map(repr, unknown))} not standard column(s); "
+                             f"known: {', '.join(STANDARD_COLUMNS)}")
+        columns = ["contact_key", *(c for c in dict.fromkeys(columns) if c != "contact_key")]
+        records = []
+        for _ in range(n or 3):
+            full = fake_contact(fake)
+            records.append({c: full[c] if c in full else _FAKE_EXTRA[c](fake) for c in columns})
     return {"columns": list(records[0]), "contactDatas": records, "insertIfNotExists": True,
             "throwExceptionIfInvalidRecord": False, **options}
 

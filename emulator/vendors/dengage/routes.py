@@ -18,7 +18,7 @@ def read_body() -> dict:
     """The JSON object sent; read as JSON whatever the Content-Type says (noted)."""
     body = json_object()
     if not request.is_json:
-        note("Content-Type", request.content_type, "application/json", "body read as JSON", "cast")
+        note("Content-Type", request.content_type, "application/json", "body read as JSON", "unverified")
     return body
 
 
