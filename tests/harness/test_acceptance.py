@@ -93,14 +93,14 @@ def test_lint_names_casts_and_ignored_keys_and_passes_clean_requests(emulated_ve
     with pytest.raises(AssertionError) as failure:
         emulated_vendors.assert_clean()
     message = str(failure.value)
-    assert "octopush POST /v1/public/contact/create: contacts.first_name sent 42, used '42'" in message
-    assert "contacts.phone_number sent '06 12 34 56 78', used '+33612345678'" in message
+    assert "octopush POST /v1/public/contact/create: contacts[0].first_name sent 42, used '42'" in message
+    assert "contacts[0].phone_number sent '06 12 34 56 78', used '+33612345678'" in message
     assert "un_list sent 'yes', used True" in message
     assert "dengage POST /rest/bulk/contacts: contactDatas[0].colour sent 'red'" in message
     summary = emulated_vendors.lint()
-    assert summary["vendors"]["octopush"]["POST /v1/public/contact/create"]["contacts.first_name"]["count"] == 1
+    assert summary["vendors"]["octopush"]["POST /v1/public/contact/create"]["contacts[0].first_name"]["count"] == 1
     assert "contactDatas[0].colour" in summary["vendors"]["dengage"]["POST /rest/bulk/contacts"]
-    emulated_vendors.assert_clean(allow=["octopush:contacts.first_name", "octopush:contacts.phone_number",
+    emulated_vendors.assert_clean(allow=["octopush:contacts[0].first_name", "octopush:contacts[0].phone_number",
                                          "octopush:un_list", "dengage:contactDatas[0].colour"])
 
 

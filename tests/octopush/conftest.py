@@ -12,6 +12,7 @@ CREATE = f"{BASE}/contact/create"
 DELETE = f"{BASE}/contact/delete"
 LIST_CREATE = f"{BASE}/contact-list/create"
 LIST_EMPTY = f"{BASE}/contact-list/empty"
+LIST_DELETE = f"{BASE}/contact-list/delete"
 
 AUTH = {"api-login": "demo@example.com", "api-key": "octopush-demo-key"}
 AUTH_UK = {"api-login": "uk@example.com", "api-key": "uk-key"}

@@ -152,6 +152,10 @@ def test_openapi_documents_every_octopush_route(client):
     assert set(paths["/octopush/v1/public/contact/delete"]) == {"delete"}
     assert "/octopush/v1/public/contact-list/create" in paths
     assert "/octopush/v1/public/contact-list/empty" in paths
+    list_delete = paths["/octopush/v1/public/contact-list/delete"]["delete"]
+    assert set(paths["/octopush/v1/public/contact-list/delete"]) == {"delete"} and "204" in list_delete["responses"]
+    ref = list_delete["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    assert doc["components"]["schemas"][ref]["required"] == ["list_name"]
     create = paths["/octopush/v1/public/contact/create"]["post"]
     assert "201" in create["responses"]
     schema_name = create["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]

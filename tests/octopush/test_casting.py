@@ -66,6 +66,14 @@ CASES = [
     Case("string", "top", "list_name", 2024, "2024", [note_of(2024, "2024", "number cast to string")]),
     Case("string", "top", "tag_name", True, "true", [note_of(True, "true", "boolean cast to string")]),
     Case("string", "contact", "first_name", "Ann", "Ann"),
+    # a value already in the stored form gives no note
+    Case("string", "contact", "last_name", "L" * 50, "L" * 50),
+    Case("string", "contact", "param1", " spaced ", " spaced "),
+    Case("string", "top", "list_name", "L" * 30, "L" * 30),
+    Case("string", "top", "tag_name", "web", "web"),
+    Case("boolean", "top", "do_not_overwrite", False, False),
+    Case("boolean", "top", "un_tag", True, True),
+    Case("boolean", "top", "auto_remove_blacklisted_numbers", True, True),
     Case("string", "contact", "param3", {"x": 1}, None, [note_of({"x": 1}, None, "not a string: ignored")]),
     Case("string", "contact", "param4", [1], None, [note_of([1], None, "not a string: ignored")]),
     Case("string", "contact", "first_name", None, None, [note_of(None, None, "null: ignored")]),
@@ -163,7 +171,7 @@ def test_casting_table(client, case):
     assert _effect(client, case) == case.used
     if case.name in ("list_name", "list_names") and case.used:
         assert set([case.used] if isinstance(case.used, str) else case.used) <= set(names(client, "lists"))
-    field_name = case.name if case.where == "top" else f"contacts.{case.name}"
+    field_name = case.name if case.where == "top" else f"contacts[0].{case.name}"
     expected = [{"field": field_name, "sent": s, "used": list(u) if isinstance(u, tuple) else u, "rule": r,
                  "kind": "ignored" if "ignored" in r or "dropped" in r else "cast"}
                 for s, u, r in case.notes]
@@ -186,6 +194,7 @@ def test_lint_summarises_the_casts_per_field(client):
                 headers=AUTH)
     lint = client.get("/_emulator/lint").get_json()
     fields = lint["vendors"]["octopush"]["POST /v1/public/contact/create"]
-    assert fields["contacts.phone_number"]["count"] == 2
-    assert fields["contacts.phone_number"]["rules"] == ["phone number formatted to E.164"]
-    assert set(fields) == {"un_list", "contacts", "contacts.phone_number", "contacts.first_name", "contacts.email"}
+    assert fields["contacts[0].phone_number"]["count"] == 2
+    assert fields["contacts[0].phone_number"]["rules"] == ["phone number formatted to E.164"]
+    assert set(fields) == {"un_list", "contacts", "contacts[0].phone_number", "contacts[0].first_name",
+                           "contacts[0].email"}

@@ -136,8 +136,8 @@ def test_same_number_twice_in_one_call_is_one_contact_later_values_win(client):
     stored = account_state(client)["contacts"]
     assert len(stored) == 1
     assert (stored[0]["first_name"], stored[0]["last_name"]) == ("Anne", "Lee")
-    assert {"field": "contacts.phone_number", "sent": "+33612345678", "used": "+33612345678",
-            "rule": "same number twice in one call: merged, later values win", "kind": "cast"} in last_notes(client)
+    assert {"field": "contacts[0]", "sent": "+33612345678", "used": None,
+            "rule": "same number again at contacts[1]: one contact, later values win", "kind": "ignored"} in last_notes(client)
 
 
 def test_same_number_twice_with_do_not_overwrite_keeps_the_first(client):
@@ -226,12 +226,12 @@ def test_no_usable_phone_number_is_400_code_117_and_nothing_stored(client, conta
     assert account_state(client) == before
 
 
-def test_more_than_500_contacts_is_refused(client):
+def test_more_than_500_contacts_is_refused_with_code_305(client):
     before = account_state(client)
     resp = create(client, {"contacts": [contact(f"+336123{i:05d}") for i in range(501)]})
     assert resp.status_code == 400
-    assert resp.get_json()["code"] == 110
-    assert "at most 500" in resp.get_json()["message"]
+    assert resp.get_json() == {"code": 305, "message": "There are too many contacts in the query: contacts: "
+                                                      "at most 500 per call, got 501"}
     assert account_state(client) == before
     resp = create(client, {"contacts": [contact(f"+336123{i:05d}") for i in range(500)]})
     assert resp.status_code == 201

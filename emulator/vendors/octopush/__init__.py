@@ -17,6 +17,7 @@ def _openapi() -> dict:
         f"DELETE {_BASE}/contact/delete": {"schema": schemas.DeleteContactsSchema, "status": 204},
         f"POST {_BASE}/contact-list/create": {"schema": schemas.CreateListSchema, "status": 201},
         f"POST {_BASE}/contact-list/empty": {"schema": schemas.EmptyListSchema, "status": 200},
+        f"DELETE {_BASE}/contact-list/delete": {"schema": schemas.DeleteListSchema, "status": 204},
     }
 
 

@@ -12,9 +12,12 @@ BODY_NOT_JSON = 100           # "POST request missing": the body cannot be read
 PARAMETER_MISSING = 100       # the same code when a required parameter is missing or unusable
 INCORRECT_LOGIN = 101         # "Incorrect login details."
 LOGIN_MISSING = 108           # "You have not entered your login details."
-NO_RECIPIENTS = 110           # "You have not entered the list of recipients."
+NO_RECIPIENTS = 110           # "You have not entered the list of recipients." (none sent)
 ACCOUNT_NOT_VALIDATED = 113   # "Your account is not validated."
 NO_CORRECT_NUMBER = 117       # "Your recipient list contains no correct numbers."
+LIST_EXISTS = 302             # "A list with the same name already exists."
+LIST_NOT_FOUND = 303          # "The specified list does not exist."
+TOO_MANY_CONTACTS = 305       # "There are too many contacts in the query."
 
 
 class OctopushError(VendorError):

@@ -21,9 +21,12 @@ from emulator.core.store import collector_paused
 
 from .errors import (
     ACCOUNT_NOT_VALIDATED,
+    LIST_EXISTS,
+    LIST_NOT_FOUND,
     NO_CORRECT_NUMBER,
     NO_RECIPIENTS,
     PARAMETER_MISSING,
+    TOO_MANY_CONTACTS,
     OctopushError,
 )
 
@@ -304,6 +307,10 @@ LIST_EMPTY_PARAMETERS: dict[str, Param] = {
     "delete_contacts": Param("boolean", False, doc="also delete the detached contacts from the account"),
 }
 
+LIST_DELETE_PARAMETERS: dict[str, Param] = {
+    "list_name": Param("string", None, max_length=30, **_NAME, doc="name of the list to delete"),
+}
+
 
 class TooMany(Exception):
     def __init__(self, field: str, count: int, limit: int):
@@ -375,6 +382,15 @@ def read_parameters(body: dict, table: dict[str, Param], country: str, *, prefix
     return values, failures
 
 
+def _sent_count(value: Any) -> int:
+    """How many values a client sent as an array parameter (before any was read)."""
+    if isinstance(value, list):
+        return len(value)
+    if isinstance(value, str):
+        return int(bool(value.strip()))
+    return int(isinstance(value, (int, float)) and not isinstance(value, bool))
+
+
 def _names(single: str | None, many: list[str]) -> list[str]:
     """``list_name`` + ``list_names`` (or the tag pair), in order, each once."""
     out = [single] if single else []
@@ -413,9 +429,9 @@ class Backend:
         """Add contacts and attach them to lists and tags; (response, status)."""
         p = self._read(body, CREATE_PARAMETERS)
         if not p["contacts"]:
-            raise OctopushError(NO_RECIPIENTS, "contacts: required, an array of 1 to "
-                                f"{MAX_CONTACTS_PER_CALL} contact objects {{phone_number, first_name, last_name, "
-                                "param1..param5}}; none was sent")
+            raise OctopushError(NO_RECIPIENTS, "You have not entered the list of recipients: contacts is required, "
+                                f"an array of 1 to {MAX_CONTACTS_PER_CALL} contact objects {{phone_number, first_name, "
+                                "last_name, param1..param5}}; none was sent")
         with collector_paused(len(p["contacts"])):  # a bulk is built with the collector paused
             return self._create_contacts(p)
 
@@ -423,8 +439,8 @@ class Backend:
         rows, ignored = self._read_contacts(p["contacts"])
         if not rows:
             reasons = "; ".join(f"contacts[{i['index']}]: {i['reason']}" for i in ignored[:5])
-            raise OctopushError(NO_CORRECT_NUMBER, "contacts: no contact has a valid phone_number (E.164, or a "
-                                f"national number in {self.country}): {reasons}")
+            raise OctopushError(NO_CORRECT_NUMBER, "Your recipient list contains no correct numbers: no contact has "
+                                f"a valid phone_number (E.164, or a national number in {self.country}): {reasons}")
         lists = _names(p["list_name"], p["list_names"])
         tags = _names(p["tag_name"], p["tag_names"])
         leave_out_blacklisted = p["auto_remove_blacklisted_numbers"] or p["auto_delete_optout_contacts"]
@@ -434,7 +450,7 @@ class Backend:
             now = self.engine.clock.iso_now()
             self._ensure_named(self.lists, "list", lists, now)
             self._ensure_named(self.tags, "tag", tags, now)
-            pending: dict[str, list] = {}  # phone -> [stored doc id or None, new doc]
+            pending: dict[str, list] = {}  # phone -> [stored doc id or None, new doc, first index]
             for index, phone, fields in rows:
                 blacklisted = self.blacklist.find_id("phone", phone) is not None
                 if blacklisted and leave_out_blacklisted:
@@ -457,21 +473,22 @@ class Backend:
                         if p["un_tag"]:
                             doc["tags"] = []
                         updated += 1
-                    entry = pending[phone] = [doc_id, doc]
+                    entry = pending[phone] = [doc_id, doc, index]
                 elif keep_existing:
                     ignored.append({"index": index, "phone_number": phone,
                                     "reason": "already in this call (do_not_overwrite)"})
                     continue
                 else:
-                    note("contacts.phone_number", phone, phone, "same number twice in one call: merged, later values win", "cast")
+                    note(f"contacts[{entry[2]}]", phone, None, f"same number again at contacts[{index}]: one contact, "
+                         "later values win", "ignored")
                 doc = entry[1]
                 doc.update(fields)
                 doc["lists"] = _attach(doc["lists"], lists)
                 doc["tags"] = _attach(doc["tags"], tags)
                 doc["blacklisted"] = blacklisted
                 doc["updated_at"] = now
-            inserts = [doc for doc_id, doc in pending.values() if doc_id is None]
-            replaces = {doc_id: doc for doc_id, doc in pending.values() if doc_id is not None}
+            inserts = [doc for doc_id, doc, _ in pending.values() if doc_id is None]
+            replaces = {doc_id: doc for doc_id, doc, _ in pending.values() if doc_id is not None}
             if inserts or replaces:
                 self.contacts.write_many(inserts, replaces)
         ignored.sort(key=lambda item: item["index"])
@@ -486,7 +503,7 @@ class Backend:
             if not isinstance(element, dict):
                 ignored.append({"index": index, "phone_number": None, "reason": "not a contact object"})
                 continue
-            fields, failures = read_parameters(element, CONTACT_FIELDS, self.country, prefix="contacts.",
+            fields, failures = read_parameters(element, CONTACT_FIELDS, self.country, prefix=f"contacts[{index}].",
                                                defaults=False, required=("phone_number",))
             phone = fields.pop("phone_number", None)
             if phone is None:
@@ -502,13 +519,16 @@ class Backend:
         p = self._read(body, DELETE_PARAMETERS)
         phones = list(dict.fromkeys(p["phone_numbers"]))
         if not phones:
-            raise OctopushError(NO_RECIPIENTS, "phone_numbers: required, an array of 1 to "
-                                f"{MAX_NUMBERS_PER_DELETE} valid phone numbers; none was usable")
+            if _sent_count(body.get("phone_numbers")):
+                raise OctopushError(NO_CORRECT_NUMBER, "Your recipient list contains no correct numbers: "
+                                    "phone_numbers holds no valid phone number (E.164, or a national number in "
+                                    f"{self.country})")
+            raise OctopushError(NO_RECIPIENTS, "You have not entered the list of recipients: phone_numbers is "
+                                f"required, an array of 1 to {MAX_NUMBERS_PER_DELETE} phone numbers")
         list_name = p["list_name"]
         with self.engine.store.transaction():
-            if list_name is not None and self.lists.find_id("name", list_name) is None:
-                note("list_name", list_name, None, "no such list: nothing detached", "ignored")
-                return
+            if list_name is not None:
+                self._existing_list(list_name)
             replaces = {}
             for phone in phones:
                 doc_id = self.contacts.find_id("phone", phone)
@@ -529,40 +549,59 @@ class Backend:
 
     # -- POST /v1/public/contact-list/create --------------------------------------------
     def create_list(self, body: dict) -> tuple[dict, int]:
-        """Create a list by name (an existing name is answered as it is)."""
+        """Create a list by name; a name that exists already is 400, code 302."""
         p = self._read(body, LIST_CREATE_PARAMETERS)
         name = self._required_name(p, "list_name")
         with self.engine.store.transaction():
-            created = self._ensure_named(self.lists, "list", [name], self.engine.clock.iso_now())
+            if self.lists.find_id("name", name) is not None:
+                raise OctopushError(LIST_EXISTS, f"A list with the same name already exists: list_name {name!r}")
+            self._ensure_named(self.lists, "list", [name], self.engine.clock.iso_now())
             doc = self.lists.find("name", name)
-        return {"id": doc["id"], "list_name": name, "created": bool(created)}, 201
+        return {"id": doc["id"], "list_name": name, "created": True}, 201
 
     # -- POST /v1/public/contact-list/empty ---------------------------------------------
     def empty_list(self, body: dict) -> dict:
         """Detach every contact of a list; ``delete_contacts`` also deletes them."""
         p = self._read(body, LIST_EMPTY_PARAMETERS)
         name = self._required_name(p, "list_name")
-        detached = deleted = 0
         with self.engine.store.transaction():
-            if self.lists.find_id("name", name) is None:
-                note("list_name", name, None, "no such list: nothing to empty", "ignored")
+            self._existing_list(name)
+            members = self.contacts.find_all("list", name)
+            if p["delete_contacts"]:
+                for doc in members:
+                    self.contacts.remove(doc.doc_id)
             else:
-                members = self.contacts.find_all("list", name)
-                if p["delete_contacts"]:
-                    for doc in members:
-                        self.contacts.remove(doc.doc_id)
-                    deleted = len(members)
-                else:
-                    now = self.engine.clock.iso_now()
-                    replaces = {}
-                    for doc in members:
-                        doc["lists"] = [n for n in doc["lists"] if n != name]
-                        doc["updated_at"] = now
-                        replaces[doc.doc_id] = dict(doc)
-                    if replaces:
-                        self.contacts.write_many((), replaces)
-                detached = len(members)
-        return {"list_name": name, "contacts_detached": detached, "contacts_deleted": deleted}
+                self._detach(members, name)
+        return {"list_name": name, "contacts_detached": len(members),
+                "contacts_deleted": len(members) if p["delete_contacts"] else 0}
+
+    # -- DELETE /v1/public/contact-list/delete --------------------------------------------
+    def delete_list(self, body: dict) -> None:
+        """Delete a list; its contacts stay in the account, detached from it."""
+        p = self._read(body, LIST_DELETE_PARAMETERS)
+        name = self._required_name(p, "list_name")
+        with self.engine.store.transaction():
+            doc_id = self._existing_list(name)
+            self._detach(self.contacts.find_all("list", name), name)
+            self.lists.remove(doc_id)
+
+    def _existing_list(self, name: str) -> int:
+        """The id of the list named ``name``; 400 code 303 when there is none."""
+        doc_id = self.lists.find_id("name", name)
+        if doc_id is None:
+            raise OctopushError(LIST_NOT_FOUND, f"The specified list does not exist: list_name {name!r}")
+        return doc_id
+
+    def _detach(self, members: list, name: str) -> None:
+        """Take list ``name`` off these contacts (one write)."""
+        now = self.engine.clock.iso_now()
+        replaces = {}
+        for doc in members:
+            doc["lists"] = [n for n in doc["lists"] if n != name]
+            doc["updated_at"] = now
+            replaces[doc.doc_id] = dict(doc)
+        if replaces:
+            self.contacts.write_many((), replaces)
 
     # -- blacklist (opt-outs) -------------------------------------------------------------
     def add_to_blacklist(self, numbers: list) -> dict:
@@ -602,7 +641,7 @@ class Backend:
         try:
             return read_parameters(body, table, self.country)[0]
         except TooMany as exc:
-            raise OctopushError(NO_RECIPIENTS, str(exc)) from None
+            raise OctopushError(TOO_MANY_CONTACTS, f"There are too many contacts in the query: {exc}") from None
 
     @staticmethod
     def _required_name(p: dict, field: str) -> str:

@@ -76,6 +76,13 @@ def blueprint() -> Blueprint:
         backend = authenticate()
         return backend.empty_list(read_body())
 
+    @bp.delete("/v1/public/contact-list/delete")
+    def delete_list():
+        """Delete a list (its contacts stay, detached)."""
+        backend = authenticate()
+        backend.delete_list(read_body())
+        return "", 204
+
     return bp
 
 

@@ -43,6 +43,7 @@ CreateContactsSchema = _schema("OctopushCreateContactsSchema", model.CREATE_PARA
 DeleteContactsSchema = _schema("OctopushDeleteContactsSchema", model.DELETE_PARAMETERS, required=("phone_numbers",))
 CreateListSchema = _schema("OctopushCreateListSchema", model.LIST_CREATE_PARAMETERS, required=("list_name",))
 EmptyListSchema = _schema("OctopushEmptyListSchema", model.LIST_EMPTY_PARAMETERS, required=("list_name",))
+DeleteListSchema = _schema("OctopushDeleteListSchema", model.LIST_DELETE_PARAMETERS, required=("list_name",))
 
 ERROR_SCHEMA = {"type": "object", "required": ["code", "message"],
                 "properties": {"code": {"type": "integer", "description": "the vendor's numbered return code"},
