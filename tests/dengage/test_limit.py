@@ -47,6 +47,14 @@ def enforced(client, engine):
     return bearer(login(client, "enforced"))
 
 
+def account_with(make_app, account: str, **settings):
+    """(client, engine, auth headers) of ``account`` with ``settings`` changed, clock frozen at T0."""
+    app = make_app(vendors=[VENDOR], fixture=dengage_fixture(account, **settings))
+    client, engine = app.test_client(), app.extensions["emulator"]
+    engine.clock.freeze(T0)
+    return client, engine, bearer(login(client, account))
+
+
 def send(client, auth, key, **kw):
     return client.post(BULK, json=body({"contact_key": key}, **kw), headers=auth)
 
@@ -97,11 +105,7 @@ def test_a_rejected_call_is_not_advised_and_does_not_move_the_window(client, eng
 
 
 def test_the_window_length_is_a_setting_in_note_mode(make_app):
-    app = make_app(vendors=[VENDOR], fixture=dengage_fixture("limited", bulk_window_s=5))
-    client = app.test_client()
-    engine = app.extensions["emulator"]
-    engine.clock.freeze(T0)
-    auth = bearer(login(client, "limited"))
+    client, engine, auth = account_with(make_app, "limited", bulk_window_s=5)
     assert send(client, auth, "C-1").status_code == 200
     engine.clock.advance(4)
     assert send(client, auth, "C-2").status_code == 200
@@ -114,10 +118,7 @@ def test_the_window_length_is_a_setting_in_note_mode(make_app):
 # -- once_a_minute: off --------------------------------------------------------------------------
 
 def test_off_serves_calls_within_the_window_without_a_note(make_app):
-    app = make_app(vendors=[VENDOR], fixture=dengage_fixture("limited", once_a_minute="off"))
-    client = app.test_client()
-    app.extensions["emulator"].clock.freeze(T0)
-    auth = bearer(login(client, "limited"))
+    client, _, auth = account_with(make_app, "limited", once_a_minute="off")
     for key in ("C-1", "C-2"):
         assert send(client, auth, key).status_code == 200
         assert last_notes(client) == []
@@ -199,11 +200,7 @@ def test_the_window_is_per_account(make_app):
 
 
 def test_the_window_length_is_a_setting_when_enforced(make_app):
-    app = make_app(vendors=[VENDOR], fixture=dengage_fixture("enforced", bulk_window_s=5))
-    client = app.test_client()
-    engine = app.extensions["emulator"]
-    engine.clock.freeze(T0)
-    auth = bearer(login(client, "enforced"))
+    client, engine, auth = account_with(make_app, "enforced", bulk_window_s=5)
     assert send(client, auth, "C-1").status_code == 200
     engine.clock.advance(4)
     assert_limited(send(client, auth, "C-2"), 1)
