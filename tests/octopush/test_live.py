@@ -76,6 +76,38 @@ def test_delete_and_list_endpoints_over_http(app, live):
     assert resp.status_code == 400 and resp.json()["code"] == 100
 
 
+def test_list_delete_and_the_numbered_codes_over_http(app, live):
+    server = live(app)
+    base = f"{server.url}/octopush/v1/public"
+
+    def call(method, path, body):
+        return requests.request(method, f"{base}{path}", json=body, headers=AUTH, timeout=10)
+
+    assert call("POST", "/contact/create", PUBLIC_CALLER).status_code == 201
+    before = state(server.url)
+    cases = [
+        ("POST", "/contact/create", {"contacts": []}, 110),
+        ("POST", "/contact/create", {"contacts": [{"phone_number": "abc"}]}, 117),
+        ("POST", "/contact/create", {"contacts": [{"phone_number": f"+336123{i:05d}"} for i in range(501)]}, 305),
+        ("DELETE", "/contact/delete", {"list_name": "Leads"}, 110),
+        ("DELETE", "/contact/delete", {"phone_numbers": ["12"]}, 117),
+        ("DELETE", "/contact/delete", {"phone_numbers": [f"+336123{i:05d}" for i in range(201)]}, 305),
+        ("DELETE", "/contact/delete", {"phone_numbers": ["+33612345678"], "list_name": "Nope"}, 303),
+        ("POST", "/contact-list/create", {"list_name": "Leads"}, 302),
+        ("POST", "/contact-list/empty", {"list_name": "Nope"}, 303),
+        ("DELETE", "/contact-list/delete", {"list_name": "Nope"}, 303),
+    ]
+    for method, path, body, code in cases:
+        resp = call(method, path, body)
+        assert (resp.status_code, resp.json()["code"]) == (400, code), (path, resp.json())
+    assert state(server.url) == before
+    resp = call("DELETE", "/contact-list/delete", {"list_name": "Leads"})
+    assert resp.status_code == 204 and resp.content == b""
+    stored = state(server.url)
+    assert [d["name"] for d in stored["lists"]] == ["Newsletter"]
+    assert [(c["phone_number"], c["lists"]) for c in stored["contacts"]] == [("+33612345678", [])]
+
+
 def test_code_calling_the_real_host_reaches_the_emulator_in_process(app):
     with intercept(app, strict=True) as handle:
         resp = requests.post("https://api.octopush.com/v1/public/contact/create", json=PUBLIC_CALLER,
