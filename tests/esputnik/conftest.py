@@ -91,9 +91,9 @@ def assert_error(resp, status: int, *words: str) -> dict:
     """The vendor's error shape, with the words that name the field and the rule."""
     assert resp.status_code == status, resp.get_data(as_text=True)
     body = resp.get_json()
-    assert set(body) == {"status", "error"} and body["status"] == status, body
+    assert set(body) == {"status", "message"} and body["status"] == status, body
     for word in words:
-        assert word in body["error"], (word, body["error"])
+        assert word in body["message"], (word, body["message"])
     return body
 
 

@@ -32,7 +32,7 @@ def test_any_user_name_passes_with_the_api_key(client, user):
 def test_missing_or_wrong_key_is_401_and_stores_nothing(client, headers):
     resp = client.post(f"{API}/contact", json=contact(email("x@example.com")), headers=headers)
     assert_error(resp, 401, "Unauthorized")
-    assert resp.get_json() == {"status": 401, "error": "Unauthorized"}
+    assert resp.get_json() == {"status": 401, "message": "Unauthorized"}
     assert resp.headers["WWW-Authenticate"].startswith("Basic")
     assert stored(client) == []
 
@@ -104,7 +104,7 @@ def test_malformed_bodies_are_400_in_the_vendor_shape(client, data, words):
 
 def test_unknown_route_and_wrong_method_use_the_vendor_shape(client):
     body = assert_error(client.get(f"{API}/contactz", auth=AUTH), 404, "no route")
-    assert "closest known route" in body["error"]
+    assert "closest known route" in body["message"]
     resp = client.patch(f"{API}/contacts", json={}, auth=AUTH)
     assert_error(resp, 405, "PATCH")
     assert "POST" in resp.headers["Allow"]

@@ -23,7 +23,7 @@ def shipped(name: str) -> dict:
 def test_default_fixture_seeds_demo_data(make_app):
     client = make_app(vendors=[VENDOR], fixture=shipped("default")).test_client()
     state = client.get("/_emulator/state?vendor=esputnik").get_json()["vendors"]["esputnik"]["accounts"]["demo"]
-    assert set(state) == {"contacts", "groups", "events", "sessions"}
+    assert set(state) == {"contacts", "groups", "orders", "events", "unsubscribed", "sessions"}
     assert len(state["contacts"]) == 5
     assert [g["name"] for g in state["groups"]] == ["Subscribers", "Customers", "Active last 30 days"]
     for doc in state["contacts"]:
@@ -99,6 +99,13 @@ def test_openapi_documents_every_esputnik_route(client):
         "/esputnik/api/v1/groups": {"get"},
         "/esputnik/api/v1/group/{group_id}/contacts/attach": {"post"},
         "/esputnik/api/v1/group/{group_id}/contacts/detach": {"post"},
+        "/esputnik/api/v1/group/{group_id}/contacts": {"get"},
+        "/esputnik/api/v1/contacts/email": {"get"},
+        "/esputnik/api/v1/addressbooks": {"get"},
+        "/esputnik/api/v1/orders": {"post"},
+        "/esputnik/api/v1/event": {"post"},
+        "/esputnik/api/v1/emails/unsubscribed/add": {"post"},
+        "/esputnik/api/v1/emails/unsubscribed/delete": {"post"},
     }
     bulk = doc["paths"]["/esputnik/api/v1/contacts"]["post"]
     assert "requestBody" in bulk and bulk["security"] == [{"esputnik_basic": []}]

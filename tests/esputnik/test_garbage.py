@@ -62,7 +62,7 @@ def test_garbage_at_every_position_is_never_a_500(client, method, route):
             assert resp.status_code < 500, (path, garbage, resp.get_data(as_text=True))
             if resp.status_code >= 400:
                 answer = resp.get_json()
-                assert set(answer) == {"status", "error"} and answer["error"], (path, garbage, answer)
+                assert set(answer) == {"status", "message"} and answer["message"], (path, garbage, answer)
     # the queued imports also finish without a 500, as sessions
     for session in client.get("/_emulator/state?vendor=esputnik&account=demo").get_json()[
             "vendors"]["esputnik"]["accounts"]["demo"]["sessions"]:

@@ -91,7 +91,7 @@ def test_empty_user_name_and_wrong_key_live(server):
     ok = SlashClient(f"{server.url}/esputnik/api/", "", "esputnik-demo-key").get("groups")
     assert ok.status_code == 200
     bad = SlashClient(f"{server.url}/esputnik/api/", "demo", "nope").get("groups")
-    assert bad.status_code == 401 and bad.json() == {"status": 401, "error": "Unauthorized"}
+    assert bad.status_code == 401 and bad.json() == {"status": 401, "message": "Unauthorized"}
 
 
 def _race(url: str, auth: tuple, body: dict, threads: int = 8) -> list[requests.Response]:
@@ -127,7 +127,7 @@ def test_eight_identical_requests_with_the_duplicate_window_on(server):
     answers = _race(f"{server.url}/esputnik/api/v1/contact", ("strict", "strict-key"),
                     contact(email("race@example.com")))
     assert sorted(a.status_code for a in answers) == [200] + [409] * 7
-    assert all("Duplicated request" in a.json()["error"] for a in answers if a.status_code == 409)
+    assert all("Duplicated request" in a.json()["message"] for a in answers if a.status_code == 409)
     assert len(EmulatorHandle(server.app, server.url).contacts("esputnik", "strict")) == 1
 
 

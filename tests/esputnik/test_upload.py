@@ -44,7 +44,8 @@ def test_upload_imports_the_csv_like_a_bulk_call(client, httpserver):
     assert ann["fields"] == [{"id": 12345, "value": "Kyiv"}]
     assert [g["name"] for g in ann["groups"]] == ["Customers"]
     assert docs["bob@example.com"]["lastName"] is None
-    assert [m["index"] for m in result["mapping"]] == [0, 1]
+    assert result["mapping"] == [{"dedupeValue": "ann@example.com", "contactId": ann["id"]},
+                                 {"dedupeValue": "bob@example.com", "contactId": docs["bob@example.com"]["id"]}]
     assert [(f["index"], f["errorCode"]) for f in result["failedContacts"]] == [(2, "INVALID_EMAIL")]
     assert [e["type"] for e in events(client)] == ["uploaded", "uploaded"]
     [session_doc] = account_state(client)["sessions"]
@@ -52,7 +53,7 @@ def test_upload_imports_the_csv_like_a_bulk_call(client, httpserver):
     assert "s3cret" not in session_doc["link"] and "files:***@" in session_doc["link"]
     notes = {(n["field"], n["rule"]) for n in session_doc["notes"]}
     assert ("column nickname", "unknown CSV column ignored") in notes
-    assert ("contacts[1].channels[0].value", "email lower-cased") in notes
+    assert ("contacts[1].channels[0].value", "email lower-cased (matched case-insensitively)") in notes
     # the link's password never reaches the journal
     assert "s3cret" not in str(journal(client))
 
@@ -160,5 +161,5 @@ def test_the_upload_timeout_is_an_account_setting(make_app):
 ])
 def test_bad_upload_requests_are_400_and_start_no_session(client, body, words):
     body_error = assert_error(client.post(f"{API}/contacts/upload", json=body, auth=AUTH), 400, *words)
-    assert "pw@" not in body_error["error"]
+    assert "pw@" not in body_error["message"]
     assert account_state(client)["sessions"] == []

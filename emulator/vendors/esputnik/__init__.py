@@ -1,4 +1,5 @@
-"""eSputnik: subscribe with double opt-in, asynchronous bulk and CSV imports, segments."""
+"""eSputnik: subscribe with double opt-in, asynchronous bulk and CSV imports, segments, orders,
+events and unsubscribed addresses."""
 from __future__ import annotations
 
 from emulator.core.store import Index
@@ -16,6 +17,13 @@ def _openapi() -> dict:
         f"POST {_API}/contact/subscribe": {"schema": schemas.EsputnikSubscribeSchema},
         f"POST {_API}/contacts": {"schema": schemas.EsputnikContactsSchema},
         f"GET {_API}/contacts": {"query": schemas.EsputnikSearchQuery},
+        f"GET {_API}/contacts/email": {"query": schemas.EsputnikContactEmailsQuery},
+        f"GET {_API}/groups": {"query": schemas.EsputnikGroupsQuery},
+        f"GET {_API}/group/<group_id>/contacts": {"query": schemas.EsputnikPageQuery},
+        f"POST {_API}/orders": {"schema": schemas.EsputnikOrdersSchema},
+        f"POST {_API}/event": {"schema": schemas.EsputnikEventSchema},
+        f"POST {_API}/emails/unsubscribed/add": {"schema": schemas.EsputnikEmailsSchema},
+        f"POST {_API}/emails/unsubscribed/delete": {"schema": schemas.EsputnikEmailsSchema},
         f"POST {_API}/contact": {"schema": schemas.EsputnikAddContactSchema},
         f"DELETE {_API}/contact": {"query": schemas.EsputnikDeleteQuery},
         f"PUT {_API}/contact/<contact_id>": {"schema": schemas.EsputnikAddContactSchema},
@@ -38,7 +46,7 @@ VENDOR = VendorSpec(
     blueprint=routes.blueprint,
     backend=model.Backend,
     http_error=errors.http_error,
-    collections=("contacts", "groups", "events", "sessions"),
+    collections=("contacts", "groups", "orders", "events", "unsubscribed", "sessions"),
     indexes={
         "contacts": {
             "id": Index(lambda d: d["id"]),
@@ -53,6 +61,8 @@ VENDOR = VendorSpec(
         },
         "groups": {"id": Index(lambda d: d["id"]), "name": Index(lambda d: d["name"])},
         "sessions": {"session": Index(lambda d: d["asyncSessionId"])},
+        "orders": {"order": Index(lambda d: d["externalOrderId"])},
+        "unsubscribed": {"email": Index(lambda d: d["email"])},
     },
     default_settings={
         "processing_delay_s": 0,                  # import sessions complete this long after the request
@@ -60,7 +70,10 @@ VENDOR = VendorSpec(
         "max_requests_per_second": 200,           # 429 past this many requests in one second; 0: off
         "legacy_add_contact_duplicates": False,   # true: POST /contact always creates (the older guide)
         "groups": [],                             # segments from the start: names or {name, type, id}
-        "fields": [],                             # custom fields: [{"id": 12345, "name": "city"}]
+        "fields": [],                             # custom fields: [{"id": 12345, "name": "city", "type", "group"}]
+        "address_book_id": 7200,                  # GET /addressbooks, and every contact's addressBookId
+        "address_book_name": "Contacts",
+        "single_item_as_object": False,           # a mapping/failedContacts/failedOrders of one item: the item alone
         "upload_timeout_s": 10,                   # CSV link: connect/read timeout
         "upload_max_bytes": 10 * 1024 * 1024,     # CSV link: size cap
     },
@@ -68,7 +81,8 @@ VENDOR = VendorSpec(
     admin_blueprint=routes.admin_blueprint,
     fake_contact=model.fake_contact,
     fake_payloads={"default": model.fake_bulk, "bulk": model.fake_bulk, "contacts": model.fake_bulk,
-                   "subscribe": model.fake_subscribe, "contact": model.fake_add},
+                   "subscribe": model.fake_subscribe, "contact": model.fake_add, "orders": model.fake_orders,
+                   "event": model.fake_event, "unsubscribed": model.fake_unsubscribed},
     load_account=model.load_account,
     describe_credentials=model.describe_credentials,
     base_path=_API,

@@ -1,8 +1,9 @@
-"""eSputnik's error shape: ``{"status": <http status>, "error": "<message>"}``.
+"""eSputnik's error shape: ``{"status": <http status>, "message": "<message>"}``.
 
-The vendor's reference only says that details may be in the body; its official plugin
-reads ``status``, so every error carries the HTTP status and a message that names the
-field and the rule.
+The vendor's reference only says that details may be in the body; its official
+WooCommerce plugin reads ``status`` and its Shopify app reads ``message`` (it swallows a 409
+whose message contains ``Duplicated request``), so every error carries both, the message
+naming the field and the rule.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ class EsputnikError(VendorError):
     """An error answered in eSputnik's shape."""
 
     def body(self) -> dict:
-        return {"status": self.status, "error": self.message}
+        return {"status": self.status, "message": self.message}
 
 
 def unauthorized() -> EsputnikError:

@@ -10,6 +10,9 @@ Contacts are stored in the vendor's own shape (``channels`` list, ``address``, `
   Every read-modify-write runs inside ``engine.store.transaction()``, so concurrent
   identical requests still resolve to one contact.
 
+Besides contacts an account keeps ``orders`` (by ``externalOrderId``), ``events``, the
+``unsubscribed`` email addresses and its import ``sessions``.
+
 Request bodies are checked and normalised at request time (journal notes belong to the
 request); asynchronous imports then only match and write, in one ``write_many``.
 """
@@ -19,10 +22,12 @@ import csv
 import hashlib
 import io
 import logging
+import math
 import re
 import threading
 import unicodedata
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -39,24 +44,43 @@ DEDUPE_ON = ("email", "sms", "email_or_sms", "id", "externalCustomerId", "push",
 MAX_BULK = 3000
 MAX_SEGMENT_IDS = 500
 MAX_ROWS = 500
+MAX_ORDERS = 1000
+MAX_EVENT_BYTES = 20 * 1024
 
 # Channel type as sent -> as stored (the vendor spells web push both ways).
 CHANNEL_TYPES = {"email": "email", "sms": "sms", "mobilepush": "mobilepush", "webpush": "webpush",
                  "webPush": "webpush", "viber": "viber", "telegram": "telegram"}
 CHANNELS = ("email", "sms", "mobilepush", "webpush", "viber", "telegram")
-TEXT_FIELDS = ("firstName", "lastName", "externalCustomerId", "languageCode", "timeZone")
-# Standard fields a bulk ``contactFields`` may name, in the order they are written.
-STANDARD_FIELDS = ("firstName", "lastName") + CHANNELS + ("address", "externalCustomerId", "languageCode",
-                                                            "timeZone")
-CONTACT_KEYS = frozenset(("id", "firstName", "lastName", "channels", "address", "fields", "groups",
-                          "externalCustomerId", "languageCode", "timeZone"))
+# Objects a channel may carry besides its type and value, and their members.
+CHANNEL_MEMBERS = {"device": ("appId", "deviceModel", "os", "locale", "clientVersion", "appVersion", "active"),
+                   "webPushSubscription": ("appId", "userAgent", "userAgentVersion", "userAgentLanguage", "os", "ip",
+                                           "subscriptionPage", "swActiveVersion")}
+TEXT_FIELDS = ("firstName", "lastName", "externalCustomerId", "languageCode", "timeZone", "contactKey")
 ADDRESS_KEYS = ("region", "town", "address", "postcode")
+ADDRESS_PARTS = ("town", "region", "postcode")  # the parts a bulk contactFields may name alone
+# Standard fields a bulk ``contactFields`` may name, in the order they are written.
+STANDARD_FIELDS = ("firstName", "lastName") + CHANNELS + ("address",) + ADDRESS_PARTS + (
+    "externalCustomerId", "languageCode", "timeZone", "contactKey")
+CONTACT_KEYS = frozenset(("id", "firstName", "lastName", "channels", "address", "fields", "groups",
+                          "externalCustomerId", "languageCode", "timeZone", "contactKey", "addressBookId"))
 # The address spelling of one reference example -> the client-proven form that is stored.
 ADDRESS_ALIASES = {"city": "town", "postalCode": "postcode", "addressLine": "address"}
 BULK_KEYS = frozenset(("contacts", "dedupeOn", "fieldId", "contactFields", "customFieldsIDs", "groupNames",
                        "groupNamesExclude", "restoreDeleted", "eventKeyForNewContacts"))
 UPLOAD_KEYS = (BULK_KEYS - {"contacts", "contactFields", "customFieldsIDs"}) | {"link"}
 SUBSCRIBE_KEYS = frozenset(("contact", "groups", "formType"))
+ORDER_STATUSES = ("INITIALIZED", "IN_PROGRESS", "DELIVERED", "CANCELLED", "ABANDONED_SHOPPING_CART")
+ORDER_NUMBERS = ("totalCost", "shipping", "discount", "taxes")
+ORDER_TEXTS = ("externalOrderId", "externalCustomerId", "currency", "firstName", "lastName", "restoreUrl",
+               "statusDescription", "storeId", "source", "deliveryMethod", "paymentMethod", "deliveryAddress")
+ORDER_KEYS = frozenset(ORDER_NUMBERS + ORDER_TEXTS + ("status", "date", "email", "phone", "additionalInfo", "items"))
+ITEM_TEXTS = ("externalItemId", "name", "category", "url", "imageUrl", "description")
+ITEM_NUMBERS = ("quantity", "cost")
+ITEM_KEYS = frozenset(ITEM_TEXTS + ITEM_NUMBERS)
+EVENT_KEYS = frozenset(("eventTypeKey", "keyValue", "params"))
+# Without keyValue, the first of these event parameters present is the event's key.
+EVENT_KEY_PARAMS = ("contactId", "externalCustomerId", "email", "phone", "pushToken")
+FIELD_TYPES = ("textfield", "combobox", "checkboxlist", "textarea", "date", "number", "datetime", "decimal")
 # dedupeOn -> the (index, incoming key) pairs tried in order.
 DEDUPE_KEYS = {
     "email": (("email", "email"),),
@@ -72,18 +96,30 @@ INDEX_OF_CHANNEL = {"email": "email", "sms": "sms", "mobilepush": "push", "webpu
 MATCHED_FIELD = {"ext": ("externalCustomerId",), "email": ("email",), "sms": ("sms",), "push": ("mobilepush",),
                  "webpush": ("webpush",)}
 EVENT_KEY_FORBIDDEN = set("<;’\\/|\"`'^?!,>")
-CSV_COLUMNS = {"email": ("channel", "email"), "sms": ("channel", "sms"), "mobilepush": ("channel", "mobilepush"),
-               "webpush": ("channel", "webpush"), "viber": ("channel", "viber"),
-               "telegram": ("channel", "telegram"), "firstName": ("text", "firstName"),
-               "lastName": ("text", "lastName"), "externalCustomerId": ("text", "externalCustomerId"),
-               "languageCode": ("text", "languageCode"), "timeZone": ("text", "timeZone"),
-               "town": ("address", "town"), "region": ("address", "region"), "address": ("address", "address"),
-               "postcode": ("address", "postcode")}
+# CSV header (lower-cased) -> what the column fills: the vendor's names, then the former names.
+CSV_COLUMNS = {
+    "first name": ("text", "firstName"), "last name": ("text", "lastName"), "address": ("address", "address"),
+    "region": ("address", "region"), "city": ("address", "town"), "postcode": ("address", "postcode"),
+    "email": ("channel", "email"), "sms": ("channel", "sms"), "language code": ("text", "languageCode"),
+    "timezone": ("text", "timeZone"), "contact id": ("text", "externalCustomerId"),
+    "additional info": ("unstored", "Additional info"),
+    # former names, kept as aliases
+    "firstname": ("text", "firstName"), "lastname": ("text", "lastName"),
+    "externalcustomerid": ("text", "externalCustomerId"), "town": ("address", "town"),
+    "languagecode": ("text", "languageCode"), "mobilepush": ("channel", "mobilepush"),
+    "webpush": ("channel", "webpush"), "viber": ("channel", "viber"), "telegram": ("channel", "telegram"),
+}
+CSV_VENDOR_COLUMNS = ("First name", "Last name", "Address", "Region", "City", "Postcode", "Email", "Sms",
+                      "Language code", "Timezone", "Contact id", "Additional info", "KEY_PROFILE.KEY_CUSTOMFIELD")
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
 _PHONE_CHARS = re.compile(r"\+?[\d\s().\-]+")
 _NON_DIGITS = re.compile(r"\D")
-_APOSTROPHES = "'’-"
+_INTEGER = re.compile(r"[+-]?\d+")
+# The apostrophes the vendor's bulk-file reference allows inside names, and the hyphen.
+APOSTROPHES = "'ʼ`´ʹʻʽʾʿˈˊˮ΄՚᾽᾿‛′‵Ꞌꞌ"
+_JOINERS = frozenset(APOSTROPHES + "-")
+_NOT_SENT = object()
 
 
 class Invalid(Exception):
@@ -99,131 +135,212 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (str, bool, int)) or (isinstance(value, float) and math.isfinite(value))
+
+
 def as_int(value: Any, field: str) -> int:
-    """An integer id; a string of digits is cast (with a note)."""
+    """An integer id; a string of digits is read as the number (with a note)."""
     if _is_int(value):
         return value
     if isinstance(value, str) and value.strip().isdigit():
-        note(field, value, int(value), "cast to integer", "cast")
+        note(field, value, int(value), "integer sent as text read as a number", "unverified")
         return int(value)
     raise Invalid("INVALID_VALUE", f"{field} must be an integer, got {value!r}")
 
 
 def as_text(value: Any, field: str) -> str | None:
-    """A string field: numbers are cast, surrounding spaces trimmed, empty means absent."""
+    """A string field: a number is kept as its decimal text, surrounding spaces are trimmed,
+    and an empty or blank value means "not sent" (``None``) -- each with a note."""
     if value is None:
         return None
-    if _is_int(value) or isinstance(value, float):
-        note(field, value, str(value), "cast to string", "cast")
-        value = str(value)
+    if _is_int(value) or (isinstance(value, float) and math.isfinite(value)):
+        note(field, value, str(value), "number stored as its decimal text", "unverified")
+        return str(value)
     if not isinstance(value, str):
         raise Invalid("INVALID_VALUE", f"{field} must be a string, got {type(value).__name__}")
     text = value.strip()
-    if text != value:
-        note(field, value, text, "surrounding spaces trimmed", "cast")
     if not text:
+        note(field, value, None, "empty value treated as not sent", "unverified")
         return None
+    if text != value:
+        note(field, value, text, "surrounding spaces trimmed", "unverified")
     return text
 
 
 def check_name(value: Any, field: str) -> str | None:
-    """≤ 40 characters; letters of any alphabet, up to 3 digits, ``'`` and ``-`` inside words."""
+    """The vendor's name rule (its bulk-file reference): ≤ 40 characters; letters of any
+    alphabet; at most three words longer than 3 characters and three of at most 3; up to 3
+    digits; the hyphen and the apostrophes of :data:`APOSTROPHES` only inside words; one dot
+    at the end of a word of at most 3 characters (``Jr.``); some letter somewhere."""
     text = as_text(value, field)
     if text is None:
         return None
     if len(text) > 40:
         raise Invalid("INVALID_NAME", f"{field} must be at most 40 characters, got {len(text)}")
-    letters = digits = 0
-    previous = " "
-    for ch in text:
-        if ch.isalpha() or unicodedata.category(ch)[0] == "M":
-            letters += 1
-        elif ch.isdigit():
-            digits += 1
-        elif ch in _APOSTROPHES:
-            if previous == " " or previous in _APOSTROPHES:
-                raise Invalid("INVALID_NAME", f"{field}: {ch!r} is allowed only inside a word, got {text!r}")
-        elif ch != " ":
-            raise Invalid("INVALID_NAME", f"{field} may hold letters, up to 3 digits, spaces, ' and -; "
-                                          f"{ch!r} is not allowed in {text!r}")
-        elif previous in _APOSTROPHES:
-            raise Invalid("INVALID_NAME", f"{field}: {previous!r} is allowed only inside a word, got {text!r}")
-        previous = ch
-    if previous in _APOSTROPHES:
-        raise Invalid("INVALID_NAME", f"{field}: {previous!r} is allowed only inside a word, got {text!r}")
+    letters = digits = long_words = short_words = 0
+    for word in text.split(" "):
+        if not word:
+            continue
+        core = word[:-1] if word.endswith(".") else word
+        if not core:
+            raise Invalid("INVALID_NAME", f"{field}: a dot may only end a word, got {text!r}")
+        if core is not word and len(core) > 3:
+            raise Invalid("INVALID_NAME", f"{field}: a dot may only end a word of at most 3 characters (Jr.), "
+                                          f"got {word!r}")
+        last = len(core) - 1
+        for i, ch in enumerate(core):
+            if ch in _JOINERS:
+                if i == 0 or i == last or core[i - 1] in _JOINERS or core[i + 1] in _JOINERS:
+                    raise Invalid("INVALID_NAME", f"{field}: {ch!r} is allowed only inside a word, got {text!r}")
+            elif ch.isalpha() or unicodedata.category(ch)[0] == "M":
+                letters += 1
+            elif ch.isdecimal():
+                digits += 1
+            else:
+                raise Invalid("INVALID_NAME", f"{field} may hold letters, up to 3 digits, spaces, hyphens and "
+                                              f"apostrophes inside words and a dot after a short word; {ch!r} is not "
+                                              f"allowed in {text!r}")
+        if len(core) > 3:
+            long_words += 1
+        else:
+            short_words += 1
     if not letters:
-        raise Invalid("INVALID_NAME", f"{field} must contain letters: a name of only digits or symbols is "
-                                      f"refused, got {text!r}")
+        raise Invalid("INVALID_NAME", f"{field} must contain letters: a name of only digits or special characters "
+                                      f"is refused, got {text!r}")
     if digits > 3:
         raise Invalid("INVALID_NAME", f"{field} may hold at most 3 digits, got {text!r}")
+    if long_words > 3 or short_words > 3:
+        raise Invalid("INVALID_NAME", f"{field} may hold at most three words longer than 3 characters and three of "
+                                      f"at most 3 characters, got {text!r}")
     return text
 
 
 def check_email(value: str, field: str) -> str:
     email = value.lower()
     if email != value:
-        note(field, value, email, "email lower-cased", "cast")
+        note(field, value, email, "email lower-cased (matched case-insensitively)", "cast")
     if len(email) > 254 or not _EMAIL.fullmatch(email):
         raise Invalid("INVALID_EMAIL", f"{field} is not a valid email address: {value!r}")
     return email
 
 
 def check_phone(value: str, field: str) -> str:
+    """The phone number as its digits; digits with or without a leading ``+`` give no note."""
     if not _PHONE_CHARS.fullmatch(value):
         raise Invalid("INVALID_PHONE", f"{field} must be a phone number (digits, optionally +, spaces, "
                                        f"dots, dashes, brackets), got {value!r}")
     digits = _NON_DIGITS.sub("", value)
     if not 5 <= len(digits) <= 15:
         raise Invalid("INVALID_PHONE", f"{field} must have 5 to 15 digits, got {len(digits)} in {value!r}")
-    if digits != value:
+    if digits != value and value != "+" + digits:
         note(field, value, digits, "phone number kept as its digits only", "cast")
     return digits
 
 
-class FieldCatalog:
-    """The custom fields declared for an account: ``[{"id": 12345, "name": "city"}]``."""
+def check_event_key(value: Any, field: str, limit: int) -> str:
+    """An event type or key: 1..``limit`` characters, none of :data:`EVENT_KEY_FORBIDDEN`."""
+    if not isinstance(value, str) or not value or len(value) > limit:
+        raise EsputnikError(f"{field} must be a string of 1 to {limit} characters, got {value!r}")
+    bad = sorted(set(value) & EVENT_KEY_FORBIDDEN)
+    if bad:
+        raise EsputnikError(f"{field} must not contain any of < ; ’ \\ / | \" ` ' ^ ? ! , >; "
+                            f"found {' '.join(bad)} in {value!r}")
+    return value
 
-    def __init__(self, declared: Any):
+
+def _upper_key(name: str) -> str:
+    return re.sub(r"\W+", "_", name.strip()).strip("_").upper()
+
+
+class FieldCatalog:
+    """The custom fields declared for an account (``settings.fields``), and its address book.
+
+    A field is ``{"id": 12345, "name": "city"}`` plus optionally ``type`` (one of
+    :data:`FIELD_TYPES`, default ``textfield``), ``group`` (default ``Custom``), ``profileKey``
+    and ``fieldKey`` (default: the upper-cased group and field names), ``required``,
+    ``readonly`` and ``allowedValues`` (a list of strings).
+    """
+
+    def __init__(self, declared: Any, book_id: Any = 7200, book_name: Any = "Contacts"):
+        if not _is_int(book_id) or not isinstance(book_name, str):
+            raise EmulatorError(f"esputnik fixture: address_book_id must be an integer and address_book_name a "
+                                f"string, got {book_id!r} and {book_name!r}")
+        self.book_id = book_id
         self.by_id: dict[int, str] = {}
         self.by_name: dict[str, int] = {}
+        self.by_key: dict[str, int] = {}  # "PROFILEKEY.FIELDKEY" -> id (the CSV custom-field columns)
+        groups: dict[str, dict] = {}
         for item in declared or ():
-            fid, name = (item.get("id"), item.get("name")) if isinstance(item, dict) else (item, None)
-            if not _is_int(fid):
-                raise EmulatorError(f"esputnik fixture: custom field ids must be integers, got {fid!r}")
-            self.by_id[fid] = name or str(fid)
-            if name:
+            spec = dict(item) if isinstance(item, dict) else {"id": item}
+            fid, name = spec.get("id"), spec.get("name") or str(spec.get("id"))
+            kind, group = spec.get("type", "textfield"), spec.get("group", "Custom")
+            allowed = spec.get("allowedValues")
+            if not _is_int(fid) or not isinstance(name, str) or kind not in FIELD_TYPES or not isinstance(group, str) \
+                    or not (allowed is None or (isinstance(allowed, list) and all(isinstance(v, str) for v in allowed))):
+                raise EmulatorError(f"esputnik fixture: a custom field is {{id: integer, name, type: "
+                                    f"{'|'.join(FIELD_TYPES)}, group, allowedValues: [strings]}}, got {item!r}")
+            self.by_id[fid] = name
+            if spec.get("name"):
                 self.by_name[name] = fid
+            entry = groups.setdefault(group, {"name": group, "profileKey": str(spec.get("profileKey") or
+                                                                               _upper_key(group)), "fields": []})
+            field_key = str(spec.get("fieldKey") or _upper_key(name))
+            description: dict[str, Any] = {"type": kind, "required": bool(spec.get("required", False)),
+                                           "readonly": bool(spec.get("readonly", False))}
+            if allowed is not None:
+                description["allowedValues"] = {"possibleValues": list(allowed)}
+            entry["fields"].append({"id": fid, "name": name, "fieldKey": field_key, "description": description})
+            self.by_key[f"{entry['profileKey']}.{field_key}".upper()] = fid
+        self.book = {"addressBookId": book_id, "name": book_name, "fieldGroups": list(groups.values())}
+
+
+def _at(where: str, key: str) -> str:
+    """The path of ``key`` inside the value at ``where`` (``""``: the request body itself)."""
+    return f"{where}.{key}" if where else key
 
 
 def normalize_contact(raw: Any, where: str, catalog: FieldCatalog, *, allow_id: bool = False) -> dict:
     """The sent contact as ``{standard field: value, "fields": [[id, value]...]}`` (only sent keys).
 
-    Channels are flattened to their type (``"email": "a@b.c"``); ``None`` means "sent empty".
+    Channels are flattened to their type (``"email": "a@b.c"``), their ``device`` /
+    ``webPushSubscription`` objects kept under ``"members"``; ``None`` means "sent as null"
+    (the field is cleared), while an empty or blank value is left out ("not sent").
     Raises :class:`Invalid` naming the field and the rule.
     """
     if not isinstance(raw, dict):
-        raise Invalid("INVALID_CONTACT", f"{where} must be a JSON object, got {type(raw).__name__}")
+        raise Invalid("INVALID_CONTACT", f"{where or 'the contact'} must be a JSON object, got {type(raw).__name__}")
     out: dict[str, Any] = {}
     for key, value in raw.items():
         if key in ("firstName", "lastName"):
-            out[key] = check_name(value, f"{where}.{key}")
+            text = check_name(value, _at(where, key))
+            if text is not None or value is None:
+                out[key] = text
         elif key in TEXT_FIELDS:
-            out[key] = as_text(value, f"{where}.{key}")
+            text = as_text(value, _at(where, key))
+            if text is not None or value is None:
+                out[key] = text
         elif key == "channels":
-            _read_channels(value, f"{where}.channels", out)
+            _read_channels(value, _at(where, "channels"), out)
         elif key == "address":
-            out["address"] = _read_address(value, f"{where}.address")
+            address = _read_address(value, _at(where, "address"))
+            if address is not _NOT_SENT:
+                out["address"] = address
         elif key == "fields":
-            out["fields"] = _read_fields(value, f"{where}.fields", catalog)
+            out["fields"] = _read_fields(value, _at(where, "fields"), catalog)
         elif key == "id":
             if allow_id and value is not None:
-                out["id"] = as_int(value, f"{where}.id")
+                out["id"] = as_int(value, _at(where, "id"))
             elif value is not None:
-                note(f"{where}.id", value, None, "ignored: contact ids are assigned by the vendor", "ignored")
+                note(_at(where, "id"), value, None, "ignored: contact ids are assigned by the vendor", "ignored")
+        elif key == "addressBookId":
+            if value is not None and as_int(value, _at(where, "addressBookId")) != catalog.book_id:
+                note(_at(where, "addressBookId"), value, catalog.book_id,
+                     "ignored: not the account's address book (see GET /addressbooks)", "unverified")
         elif key == "groups":
-            note(f"{where}.groups", value, None, "ignored: a contact's segments are read only here", "ignored")
+            note(_at(where, "groups"), value, None, "ignored: a contact's segments are read only here", "ignored")
         else:
-            note(f"{where}.{key}", value, None, "unknown contact field ignored", "ignored")
+            note(_at(where, key), value, None, "unknown contact field ignored", "ignored")
     return out
 
 
@@ -233,7 +350,6 @@ def _read_channels(value: Any, where: str, out: dict) -> None:
     if not isinstance(value, list):
         raise Invalid("INVALID_CONTACT", f"{where} must be an array of {{type, value}} objects, "
                                          f"got {type(value).__name__}")
-    seen: set[str] = set()
     for i, item in enumerate(value):
         at = f"{where}[{i}]"
         if not isinstance(item, dict):
@@ -243,14 +359,15 @@ def _read_channels(value: Any, where: str, out: dict) -> None:
         if kind is None:
             raise Invalid("INVALID_CHANNEL", f"{at}.type must be one of {', '.join(CHANNEL_TYPES)}, "
                                              f"got {sent_type!r}")
-        if kind != sent_type:
-            note(f"{at}.type", sent_type, kind, "channel type spelling normalised", "cast")
-        if kind in seen:
+        sent_value = item.get("value")
+        if isinstance(sent_value, str) and not sent_value.strip():
+            # the WooCommerce plugin sends {"type": "sms", "value": ""} for a customer without a phone
+            note(f"{at}.value", sent_value, None, f"{kind} channel with an empty value ignored: not stored, "
+                                                  f"not matched on", "unverified")
+            continue
+        if kind in out:
             raise Invalid("INVALID_CHANNEL", f"{where}: one {kind!r} channel per contact, got several")
-        seen.add(kind)
-        for extra in item.keys() - {"type", "value"}:
-            note(f"{at}.{extra}", item[extra], None, "unknown channel key ignored", "ignored")
-        text = as_text(item.get("value"), f"{at}.value")
+        text = as_text(sent_value, f"{at}.value")
         if text is None:
             raise Invalid("INVALID_CHANNEL", f"{at}.value is required: a non-empty {kind} value")
         if kind == "email":
@@ -258,9 +375,41 @@ def _read_channels(value: Any, where: str, out: dict) -> None:
         elif kind == "sms":
             text = check_phone(text, f"{at}.value")
         out[kind] = text
+        members = {}
+        for extra in item.keys() - {"type", "value"}:
+            if extra in CHANNEL_MEMBERS:
+                member = _read_member(item[extra], f"{at}.{extra}", CHANNEL_MEMBERS[extra])
+                if member is not None:
+                    members[extra] = member
+            else:
+                note(f"{at}.{extra}", item[extra], None, "unknown channel key ignored", "ignored")
+        if members:
+            out.setdefault("members", {})[kind] = {name: members[name] for name in CHANNEL_MEMBERS if name in members}
 
 
-def _read_address(value: Any, where: str) -> dict | None:
+def _read_member(value: Any, where: str, keys: tuple) -> dict | None:
+    """A channel's ``device`` or ``webPushSubscription`` object: its known members, as sent."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise Invalid("INVALID_CHANNEL", f"{where} must be an object {{{', '.join(keys)}}}, "
+                                         f"got {type(value).__name__}")
+    out = {}
+    for key, part in value.items():
+        if key not in keys:
+            note(_at(where, key), part, None, f"ignored: {where.rsplit('.', 1)[-1]} has {', '.join(keys)}",
+                 "ignored")
+        elif not _is_scalar(part):
+            raise Invalid("INVALID_CHANNEL", f"{where}.{key} must be a string, number or boolean, "
+                                             f"got {type(part).__name__}")
+        else:
+            out[key] = part
+    return {key: out[key] for key in keys if key in out}
+
+
+def _read_address(value: Any, where: str) -> dict | None | object:
+    """The address with its four parts (a part not sent is null); ``_NOT_SENT`` when every
+    part is empty (the WooCommerce plugin sends ``""`` for each part it does not know)."""
     if value is None:
         return None
     if not isinstance(value, dict):
@@ -270,11 +419,16 @@ def _read_address(value: Any, where: str) -> dict | None:
     for key, part in value.items():
         target = ADDRESS_ALIASES.get(key, key)
         if target not in address:
-            note(f"{where}.{key}", part, None, "ignored: the address has region, town, address and postcode", "ignored")
+            note(_at(where, key), part, None, "ignored: the address has region, town, address and postcode", "ignored")
             continue
         if target != key:
-            note(f"{where}.{key}", key, target, "address key stored in the region/town/address/postcode form", "cast")
-        address[target] = as_text(part, f"{where}.{key}")
+            note(_at(where, key), key, target, "address key stored in the region/town/address/postcode form",
+                 "unverified")
+        address[target] = as_text(part, _at(where, key))
+    if all(part is None for part in address.values()):
+        if not value:
+            note(where, value, None, "empty address treated as not sent", "unverified")
+        return _NOT_SENT
     return address
 
 
@@ -294,9 +448,9 @@ def _read_fields(value: Any, where: str, catalog: FieldCatalog) -> list:
         elif isinstance(item.get("name"), str):
             fid = catalog.by_name.get(item["name"])
             if fid is None:
-                note(f"{at}.name", item["name"], None, "unknown custom field name ignored", "ignored")
+                note(f"{at}.name", item["name"], None, "unknown custom field name ignored", "unverified")
                 continue
-            note(f"{at}.name", item["name"], fid, "custom field name resolved to its id", "cast")
+            note(f"{at}.name", item["name"], fid, "custom field name resolved to its id", "unverified")
         else:
             raise Invalid("INVALID_FIELDS", f"{at} must have an integer id (or a field name)")
         if fid not in catalog.by_id:
@@ -307,7 +461,7 @@ def _read_fields(value: Any, where: str, catalog: FieldCatalog) -> list:
             raise Invalid("INVALID_FIELDS", f"{at}.value must be a string, number or boolean, "
                                             f"got {type(raw_value).__name__}")
         if isinstance(raw_value, bool):
-            note(f"{at}.value", raw_value, str(raw_value).lower(), "cast to string", "cast")
+            note(f"{at}.value", raw_value, str(raw_value).lower(), "boolean stored as its text", "unverified")
             raw_value = str(raw_value).lower()
         out[fid] = as_text(raw_value, f"{at}.value")
     return [[fid, val] for fid, val in out.items()]
@@ -340,13 +494,13 @@ def group_ids(doc: dict) -> list:
     return [g["id"] for g in doc["groups"]]
 
 
-def public(doc: dict) -> dict:
-    """A stored contact as the vendor answers it."""
+def public(doc: dict, book_id: int) -> dict:
+    """A stored contact as the vendor answers it (with the account's address book id)."""
     return {"id": doc["id"], "firstName": doc["firstName"], "lastName": doc["lastName"],
             "channels": [dict(ch) for ch in doc["channels"]], "address": doc["address"] and dict(doc["address"]),
             "fields": [dict(f) for f in doc["fields"]], "groups": [dict(g) for g in doc["groups"]],
             "externalCustomerId": doc["externalCustomerId"], "languageCode": doc["languageCode"],
-            "timeZone": doc["timeZone"]}
+            "timeZone": doc["timeZone"], "contactKey": doc.get("contactKey"), "addressBookId": book_id}
 
 
 def _keys_of(doc: dict) -> set:
@@ -361,22 +515,33 @@ def _keys_of(doc: dict) -> set:
     return keys
 
 
-def _set_channel(doc: dict, kind: str, value: str | None, *, confirmed: bool, keep_existing: bool) -> None:
+def _channel(kind: str, value: str, confirmed: bool, members: dict | None) -> dict:
+    channel: dict[str, Any] = {"type": kind, "value": value}
+    if kind == "email":
+        channel["confirmed"] = confirmed
+    if members:
+        channel.update(members)
+    return channel
+
+
+def _set_channel(doc: dict, kind: str, value: str | None, members: dict | None, *, confirmed: bool,
+                 keep_existing: bool) -> None:
     channels = doc["channels"]
     for i, ch in enumerate(channels):
         if ch["type"] != kind:
             continue
-        if keep_existing or ch["value"] == value:
-            return  # unchanged: the email keeps its confirmation state
+        if keep_existing:
+            return
         if value is None:
             del channels[i]
+        elif ch["value"] == value:  # unchanged: the email keeps its confirmation state
+            if members:
+                ch.update(members)
         else:
-            channels[i] = {"type": kind, "value": value, "confirmed": confirmed} if kind == "email" else \
-                {"type": kind, "value": value}
+            channels[i] = _channel(kind, value, confirmed, members)
         return
     if value is not None:
-        channels.append({"type": kind, "value": value, "confirmed": confirmed} if kind == "email" else
-                        {"type": kind, "value": value})
+        channels.append(_channel(kind, value, confirmed, members))
 
 
 def apply_incoming(doc: dict, incoming: dict, *, confirmed: bool = True, keep_channels: bool = False,
@@ -385,11 +550,20 @@ def apply_incoming(doc: dict, incoming: dict, *, confirmed: bool = True, keep_ch
     """Write ``incoming`` onto ``doc``.
 
     ``standard``/``custom``: the fields written (bulk ``contactFields``/``customFieldsIDs``; a
-    listed field not sent is cleared); ``skip``: the field the contact was matched on;
-    ``keep_channels``: existing channels stay as they are (subscribe).
+    listed field not sent is cleared; an address part alone writes only that part); ``skip``:
+    the field the contact was matched on; ``keep_channels``: existing channels stay as they
+    are (subscribe).
     """
+    members = incoming.get("members") or {}
     for key in STANDARD_FIELDS:
         if key in skip or (standard is not None and key not in standard):
+            continue
+        if key in ADDRESS_PARTS:
+            if standard is not None:  # a part named alone in contactFields
+                sent = incoming.get("address") or {}
+                address = dict(doc["address"] or dict.fromkeys(ADDRESS_KEYS))
+                address[key] = sent.get(key)
+                doc["address"] = None if all(v is None for v in address.values()) else address
             continue
         if key in incoming:
             value = incoming[key]
@@ -398,7 +572,7 @@ def apply_incoming(doc: dict, incoming: dict, *, confirmed: bool = True, keep_ch
         else:
             continue
         if key in CHANNELS:
-            _set_channel(doc, key, value, confirmed=confirmed, keep_existing=keep_channels)
+            _set_channel(doc, key, value, members.get(key), confirmed=confirmed, keep_existing=keep_channels)
         elif key == "address":
             doc["address"] = dict(value) if value else None
         else:
@@ -421,8 +595,8 @@ def apply_incoming(doc: dict, incoming: dict, *, confirmed: bool = True, keep_ch
 
 def new_contact(contact_id: int, now: str) -> dict:
     return {"id": contact_id, "firstName": None, "lastName": None, "channels": [], "address": None, "fields": [],
-            "groups": [], "externalCustomerId": None, "languageCode": None, "timeZone": None, "deleted": False,
-            "created": now, "updated": now}
+            "groups": [], "externalCustomerId": None, "languageCode": None, "timeZone": None, "contactKey": None,
+            "deleted": False, "created": now, "updated": now}
 
 
 # -- import options -----------------------------------------------------------------------
@@ -446,7 +620,7 @@ def _bool(value: Any, field: str, default: bool = False) -> bool:
         return value
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         cast = value.strip().lower() == "true"
-        note(field, value, cast, "cast to boolean", "cast")
+        note(field, value, cast, "boolean sent as text read as a boolean", "unverified")
         return cast
     raise EsputnikError(f"{field} must be true or false, got {value!r}")
 
@@ -478,12 +652,7 @@ def read_import_options(body: dict, catalog: FieldCatalog, allowed_keys: frozens
     options["restoreDeleted"] = _bool(body.get("restoreDeleted"), "restoreDeleted")
     event = body.get("eventKeyForNewContacts")
     if event is not None:
-        if not isinstance(event, str) or not event or len(event) > 100:
-            raise EsputnikError(f"eventKeyForNewContacts must be a string of 1 to 100 characters, got {event!r}")
-        bad = sorted(set(event) & EVENT_KEY_FORBIDDEN)
-        if bad:
-            raise EsputnikError(f"eventKeyForNewContacts must not contain any of < ; ’ \\ / | \" ` ' ^ ? ! , >; "
-                                f"found {' '.join(bad)} in {event!r}")
+        check_event_key(event, "eventKeyForNewContacts", 100)
     options["eventKey"] = event
     return options
 
@@ -497,8 +666,7 @@ def _standard_fields(value: Any) -> list | None:
     for i, name in enumerate(value):
         if name in STANDARD_FIELDS:
             out.append(name)
-        elif name == "webPush":
-            note(f"contactFields[{i}]", name, "webpush", "channel type spelling normalised", "cast")
+        elif name == "webPush":  # the vendor spells the channel type both ways
             out.append("webpush")
         else:
             note(f"contactFields[{i}]", name, None, f"unknown standard field ignored; known: "
@@ -521,22 +689,130 @@ def _failure(index: int, contact: Any, code: str, message: str) -> dict:
     return {"index": index, "contact": contact, "errorCode": code, "message": message}
 
 
+# -- orders ---------------------------------------------------------------------------------
+def _order_number(value: Any, field: str) -> int | float | None:
+    """A money amount or a quantity; a number sent as text is read as the number, and an
+    empty text as no value, each with a note (the WooCommerce plugin sends both)."""
+    if value is None:
+        return None
+    if _is_int(value) or (isinstance(value, float) and math.isfinite(value)):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            note(field, value, None, "empty text read as no value", "unverified")
+            return None
+        try:
+            number = int(text) if _INTEGER.fullmatch(text) else float(text)
+        except ValueError:
+            number = None
+        if number is not None and (not isinstance(number, float) or math.isfinite(number)):
+            note(field, value, number, "number sent as text read as a number", "unverified")
+            return number
+    raise Invalid("INVALID_VALUE", f"{field} must be a number, got {value!r}")
+
+
+def _read_item(raw: Any, where: str) -> dict:
+    if not isinstance(raw, dict):
+        raise Invalid("INVALID_ITEM", f"{where} must be an object {{externalItemId, name, quantity, cost, ...}}, "
+                                      f"got {type(raw).__name__}")
+    item: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in ITEM_TEXTS:
+            item[key] = as_text(value, f"{where}.{key}")
+        elif key in ITEM_NUMBERS:
+            item[key] = _order_number(value, f"{where}.{key}")
+        else:
+            note(f"{where}.{key}", value, None, "unknown order item key ignored", "ignored")
+    for key in ("externalItemId", "name", "quantity", "cost"):
+        if item.get(key) is None:
+            raise Invalid("INVALID_ITEM", f"{where}.{key} is required")
+    for key in ("url", "imageUrl"):
+        if item.get(key) is None and raw.get(key) is None:
+            note(f"{where}.{key}", raw.get(key), None, f"{key} is required by the vendor's order reference but "
+                                                       f"accepted without it", "unverified")
+    return {key: item.get(key) for key in ITEM_TEXTS + ITEM_NUMBERS}
+
+
+def read_order(raw: Any, where: str) -> dict:
+    """One order of ``POST /orders``, checked: the stored shape (every key, ``None`` when not
+    sent). Raises :class:`Invalid` naming the field and the rule (the order fails alone)."""
+    if not isinstance(raw, dict):
+        raise Invalid("INVALID_ORDER", f"{where} must be an order object, got {type(raw).__name__}")
+    order: dict[str, Any] = dict.fromkeys(ORDER_TEXTS + ORDER_NUMBERS + ("status", "date", "email", "phone",
+                                                                        "additionalInfo"))
+    order["items"] = []
+    for key, value in raw.items():
+        at = f"{where}.{key}"
+        if key in ORDER_TEXTS:
+            order[key] = as_text(value, at)
+        elif key in ORDER_NUMBERS:
+            order[key] = _order_number(value, at)
+        elif key == "status":
+            if value not in ORDER_STATUSES:
+                raise Invalid("INVALID_ORDER", f"{at} must be one of {', '.join(ORDER_STATUSES)}, got {value!r}")
+            order["status"] = value
+        elif key == "date":
+            text = as_text(value, at)
+            if text is not None:
+                try:
+                    datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+                except ValueError:
+                    raise Invalid("INVALID_ORDER", f"{at} must be an ISO 8601 date and time "
+                                                   f"(2024-07-11T10:00:00+03:00), got {value!r}") from None
+            order["date"] = text
+        elif key == "email":
+            text = as_text(value, at)
+            order["email"] = check_email(text, at) if text is not None else None
+        elif key == "phone":
+            text = as_text(value, at)
+            order["phone"] = check_phone(text, at) if text is not None else None
+        elif key == "additionalInfo":
+            if not (_is_scalar(value) or (isinstance(value, dict) and all(_is_scalar(v) for v in value.values()))):
+                raise Invalid("INVALID_ORDER", f"{at} must be a text or an object of texts, got {value!r}")
+            order["additionalInfo"] = value
+        elif key == "items":
+            if value is None:
+                continue
+            if not isinstance(value, list):
+                raise Invalid("INVALID_ITEM", f"{at} must be an array of items, got {type(value).__name__}")
+            order["items"] = [_read_item(item, f"{at}[{i}]") for i, item in enumerate(value)]
+        else:
+            note(at, value, None, "unknown order key ignored", "ignored")
+    for key, what in (("externalOrderId", "the order's id in your system"), ("totalCost", "the order's total"),
+                      ("status", f"one of {', '.join(ORDER_STATUSES)}"), ("date", "when the order was placed")):
+        if order[key] is None:
+            raise Invalid("INVALID_ORDER", f"{where}.{key} is required: {what}")
+    if order["externalCustomerId"] is None and order["email"] is None and order["phone"] is None:
+        raise Invalid("INVALID_ORDER", f"{where}: one of externalCustomerId, email or phone is required")
+    if order["currency"] is None and raw.get("currency") is None:
+        note(f"{where}.currency", raw.get("currency"), None, "currency is required by the vendor's order guide but "
+                                                             "accepted without it", "unverified")
+    return order
+
+
 # -- the backend ----------------------------------------------------------------------------
 class Backend:
-    """One eSputnik account: its contacts, segments, events and import sessions."""
+    """One eSputnik account: its contacts, segments, orders, events, unsubscribed addresses and
+    import sessions."""
 
     def __init__(self, engine, account):
         self.engine, self.account = engine, account
         self.store, self.clock, self.ids = engine.store, engine.clock, engine.ids
         name = account.name
-        self.contacts = engine.store.collection(VENDOR, name, "contacts")
-        self.groups = engine.store.collection(VENDOR, name, "groups")
-        self.events = engine.store.collection(VENDOR, name, "events")
-        self.sessions = engine.store.collection(VENDOR, name, "sessions")
+        collection = engine.store.collection
+        self.contacts = collection(VENDOR, name, "contacts")
+        self.groups = collection(VENDOR, name, "groups")
+        self.events = collection(VENDOR, name, "events")
+        self.sessions = collection(VENDOR, name, "sessions")
+        self.orders = collection(VENDOR, name, "orders")
+        self.unsubscribed = collection(VENDOR, name, "unsubscribed")
         self.contact_ns = f"{VENDOR}:{name}:contact"
         self.group_ns = f"{VENDOR}:{name}:group"
         self.session_ns = f"{VENDOR}:{name}:session"
-        self.catalog = FieldCatalog(account.setting("fields"))
+        self.catalog = FieldCatalog(account.setting("fields"), account.setting("address_book_id", 7200),
+                                    account.setting("address_book_name", "Contacts"))
+        self.book_id = self.catalog.book_id
         self._recent: dict[tuple, float] = {}
         self._rate_lock = threading.Lock()
         self._rate_second = -1
@@ -547,6 +823,13 @@ class Backend:
 
     def now(self) -> str:
         return self.clock.iso_now()
+
+    def shaped(self, items: list) -> list | dict:
+        """``items`` as answered: with the account switch ``single_item_as_object``, a list of
+        exactly one item is sent as that item alone (a form both official plugins accept)."""
+        if len(items) == 1 and self.setting("single_item_as_object"):
+            return items[0]
+        return items
 
     # -- limits the real API enforces ---------------------------------------------------
     def count_request(self) -> None:
@@ -617,11 +900,39 @@ class Backend:
             if owner is not None and owner["id"] != contact_id:
                 raise EsputnikError(f"externalCustomerId {ext!r} already belongs to contact {owner['id']}")
 
-    def _normalize_one(self, raw: Any, where: str = "contact") -> dict:
+    def _note_unsubscribed(self, incoming: dict, where: str) -> None:
+        email = incoming.get("email")
+        if email is not None and self.unsubscribed.find_id("email", email) is not None:
+            note(_at(where, "channels"), email, email, "the email address is on the account's unsubscribed list; "
+                 "writing the contact leaves it there (emails/unsubscribed/delete removes it)", "unverified")
+
+    def _normalize_one(self, raw: Any, where: str = "") -> dict:
         try:
-            return normalize_contact(raw, where, self.catalog)
+            incoming = normalize_contact(raw, where, self.catalog)
         except Invalid as exc:
             raise EsputnikError(exc.message) from None
+        self._note_unsubscribed(incoming, where)
+        return incoming
+
+    @staticmethod
+    def _query_int(args: dict, name: str, default: int, low: int, high: int | None) -> int:
+        raw = args.get(name)
+        if raw in (None, ""):
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise EsputnikError(f"{name} must be an integer, got {raw!r}") from None
+        if value < low or (high is not None and value > high):
+            bound = f"{low}..{high}" if high is not None else f"≥ {low}"
+            raise EsputnikError(f"{name} must be {bound}, got {value}")
+        return value
+
+    def _page(self, args: dict) -> tuple[int, int]:
+        """``startindex`` (1-based, default 1) and ``maxrows`` (default and max 500) as a slice."""
+        start = self._query_int(args, "startindex", 1, 1, None)
+        rows = self._query_int(args, "maxrows", MAX_ROWS, 1, MAX_ROWS)
+        return start - 1, start - 1 + rows
 
     # -- segments -----------------------------------------------------------------------
     def _segment(self, name: str, *, create: bool) -> dict | None:
@@ -653,16 +964,35 @@ class Backend:
         if group_ids_out:
             doc["groups"] = [g for g in doc["groups"] if g["id"] not in group_ids_out]
 
-    def list_groups(self) -> list[dict]:
-        return [{"id": g["id"], "name": g["name"], "type": g["type"]} for _, g in self.groups.scan()]
+    def list_groups(self, args: dict) -> tuple[list[dict], int]:
+        """Segments whose name contains ``name`` (case-insensitively), paged like the search."""
+        begin, end = self._page(args)
+        wanted = (args.get("name") or "").strip().lower()
+        found = [{"id": g["id"], "name": g["name"], "type": g["type"]} for _, g in self.groups.scan()
+                 if wanted in g["name"].lower()]
+        return found[begin:end], len(found)
+
+    def group_contacts(self, raw_group_id: str, args: dict) -> tuple[list[dict], int]:
+        """The live contacts of a segment, by id, paged; ``TotalCount`` is the segment's size."""
+        group_id = self._group_id(raw_group_id)
+        begin, end = self._page(args)
+        if self.groups.find_id("id", group_id) is None:
+            raise not_found(f"segment with id={group_id} not found")
+        members = sorted((doc for doc in self.contacts.find_all("group", group_id) if doc is not None
+                          and not doc["deleted"]), key=lambda d: d["id"])
+        return [public(d, self.book_id) for d in members[begin:end]], len(members)
+
+    @staticmethod
+    def _group_id(raw: str) -> int:
+        try:
+            return int(raw)
+        except ValueError:
+            raise not_found(f"segment with id={raw!r} not found: ids are integers") from None
 
     def segment_contacts(self, raw_group_id: str, body: dict, *, attach: bool) -> dict:
         """Attach contacts to (or detach them from) a static segment; ≤ 500 ids, one kind per call."""
         verb = "attach" if attach else "detach"
-        try:
-            group_id = int(raw_group_id)
-        except ValueError:
-            raise not_found(f"segment with id={raw_group_id!r} not found: ids are integers") from None
+        group_id = self._group_id(raw_group_id)
         kinds = [k for k in ("contactIds", "externalCustomerIds") if body.get(k) not in (None, [])]
         for key in body.keys() - {"contactIds", "externalCustomerIds"}:
             note(key, body[key], None, "unknown request key ignored", "ignored")
@@ -728,7 +1058,7 @@ class Backend:
             note(key, body[key], None, "unknown request key ignored", "ignored")
         if body.get("contact") is None:
             raise EsputnikError("contact is required: the contact to subscribe")
-        incoming = self._normalize_one(body["contact"])
+        incoming = self._normalize_one(body["contact"], "contact")
         if "email" not in incoming and "sms" not in incoming:
             raise EsputnikError("contact.channels must hold an email or an sms channel")
         names = _names(body.get("groups"), "groups")
@@ -761,14 +1091,18 @@ class Backend:
         return {"id": doc["id"]}
 
     def add_contact(self, body: dict) -> dict:
-        """Add one confirmed contact, or update the one with the same email or phone."""
+        """Add one confirmed contact, or update the one with the same externalCustomerId, else
+        the same email, else the same phone -- a changed email or phone included."""
         incoming = self._normalize_one(body)
         if not any(kind in incoming for kind in CHANNELS):
-            raise EsputnikError("channels must hold at least one channel (email, sms, ...)")
+            raise EsputnikError("channels must hold at least one channel (email, sms, ...) with a value")
         with self.store.transaction():
             now = self.now()
-            doc = None if self.setting("legacy_add_contact_duplicates") else self._match_email_or_phone(incoming)
-            self._check_external_id(incoming, doc and doc["id"])
+            if self.setting("legacy_add_contact_duplicates"):
+                self._check_external_id(incoming, None)
+                doc = None
+            else:
+                doc = self._match_for_add(incoming)
             if doc is None:
                 doc = new_contact(self.ids.number(self.contact_ns), now)
             else:
@@ -777,6 +1111,19 @@ class Backend:
             apply_incoming(doc, incoming)
             self._save(doc)
         return {"id": doc["id"]}
+
+    def _match_for_add(self, incoming: dict):
+        """``POST /contact``'s match: externalCustomerId first, then email, then phone. When the
+        external-id match and the email/phone match differ, the external-id one wins."""
+        ext = incoming.get("externalCustomerId")
+        by_ext = self.contacts.find("ext", ext) if ext is not None else None
+        if by_ext is None:
+            return self._match_email_or_phone(incoming)
+        other = self._match_email_or_phone(incoming)
+        if other is not None and other.doc_id != by_ext.doc_id:
+            note("externalCustomerId", ext, by_ext["id"], f"contact {by_ext['id']} has this externalCustomerId and "
+                 f"is updated; contact {other['id']}, whose email or phone was sent, is left as it is", "unverified")
+        return by_ext
 
     def update_contact(self, raw_id: str, body: dict) -> str:
         """Update the contact with that id; never creates."""
@@ -791,7 +1138,7 @@ class Backend:
         return f"Contact with id='{contact_id}' has been updated"
 
     def get_contact(self, raw_id: str) -> dict:
-        return public(self._live(self._contact_id(raw_id)))
+        return public(self._live(self._contact_id(raw_id)), self.book_id)
 
     def delete_contact(self, raw_id: str) -> str:
         contact_id = self._contact_id(raw_id)
@@ -818,8 +1165,7 @@ class Backend:
 
     def search(self, args: dict) -> tuple[list[dict], int]:
         """Live contacts matching every given filter, paged (``startindex`` 1-based, ``maxrows`` ≤ 500)."""
-        start = self._query_int(args, "startindex", 1, 1, None)
-        rows = self._query_int(args, "maxrows", MAX_ROWS, 1, MAX_ROWS)
+        begin, end = self._page(args)
         checks = []
         candidates = None
         email, sms, ext = args.get("email"), args.get("sms"), args.get("externalCustomerId")
@@ -841,23 +1187,33 @@ class Backend:
             if wanted:
                 checks.append(lambda d, k=key, w=wanted: (d[k] or "").lower() == w)
         pool = candidates if candidates is not None else (doc for _, doc in self.contacts.scan())
-        matches = [doc for doc in pool if not doc["deleted"] and all(check(doc) for check in checks)]
+        matches = [doc for doc in pool if doc is not None and not doc["deleted"] and all(check(doc) for check in checks)]
         matches.sort(key=lambda d: d["id"])
-        return [public(d) for d in matches[start - 1:start - 1 + rows]], len(matches)
+        return [public(d, self.book_id) for d in matches[begin:end]], len(matches)
 
-    @staticmethod
-    def _query_int(args: dict, name: str, default: int, low: int, high: int | None) -> int:
-        raw = args.get(name)
-        if raw in (None, ""):
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise EsputnikError(f"{name} must be an integer, got {raw!r}") from None
-        if value < low or (high is not None and value > high):
-            bound = f"{low}..{high}" if high is not None else f"≥ {low}"
-            raise EsputnikError(f"{name} must be {bound}, got {value}")
-        return value
+    def contact_emails(self, raw_ids: str | None) -> dict:
+        """``GET /contacts/email?ids=1,2``: the email of each live contact among ``ids``."""
+        if raw_ids is None or not raw_ids.strip():
+            raise EsputnikError("ids is required: comma-separated contact ids (ids=1,2,3)")
+        ids = []
+        for part in raw_ids.split(","):
+            part = part.strip()
+            if not part.isdecimal() or not part.isascii():
+                raise EsputnikError(f"ids must be comma-separated integer contact ids, got {part!r} in {raw_ids!r}")
+            if int(part) not in ids:
+                ids.append(int(part))
+        results = []
+        for contact_id in ids:
+            doc_id = self.contacts.find_id("id", contact_id)
+            doc = self.contacts.peek(doc_id) if doc_id is not None else None
+            email = channel_value(doc, "email") if doc is not None and not doc["deleted"] else None
+            if email is not None:
+                results.append({"contactId": contact_id, "email": email})
+        return {"results": results}
+
+    def address_books(self) -> dict:
+        """``GET /addressbooks``: the account's custom-field catalogue, from the fixture."""
+        return {"addressBook": self.catalog.book}
 
     def _match_email_or_phone(self, incoming: dict):
         """The contact with the same email, else with the same phone (subscribe, add one)."""
@@ -871,7 +1227,7 @@ class Backend:
 
     def _restore_if_deleted(self, doc) -> None:
         if doc["deleted"]:
-            note("contact", doc["id"], doc["id"], "a deleted contact matched: it is restored", "cast")
+            note("", doc["id"], doc["id"], "a deleted contact matched: it is restored", "unverified")
             doc["deleted"] = False
 
     def _save(self, doc) -> None:
@@ -913,9 +1269,10 @@ class Backend:
             self.engine.jobs.enqueue(VENDOR, self.account.name, "esputnik.import",
                                      {"session": session, "options": options, "records": records},
                                      delay_s=self.setting("processing_delay_s") or 0)
-        answer: dict[str, Any] = {"asyncSessionId": session}
+        # "id": 0 with the session: the answer public clients read as "asynchronous, see the session"
+        answer: dict[str, Any] = {"id": 0, "asyncSessionId": session}
         if failed:
-            answer["failedContacts"] = failed
+            answer["failedContacts"] = self.shaped(failed)
         return answer
 
     def start_upload(self, body: dict) -> dict:
@@ -952,19 +1309,21 @@ class Backend:
         allow_id = dedupe == "id"
         first_seen: dict[tuple, int] = {}
         for i, raw in enumerate(contacts):
+            where = f"contacts[{i}]"
             try:
-                incoming = normalize_contact(raw, f"contacts[{i}]", self.catalog, allow_id=allow_id)
+                incoming = normalize_contact(raw, where, self.catalog, allow_id=allow_id)
             except Invalid as exc:
                 failed.append(_failure(i, raw, exc.code, exc.message))
                 continue
+            self._note_unsubscribed(incoming, where)
             records.append([i, raw, incoming])
             ext = incoming.get("externalCustomerId")
             keys = [("ext", ext)] if ext is not None else [
                 (index, incoming[key]) for index, key in DEDUPE_KEYS.get(dedupe, ()) if incoming.get(key) is not None]
             for key in keys:
                 if key in first_seen:
-                    note(f"contacts[{i}]", key[1], f"contacts[{first_seen[key]}]",
-                         "the same contact twice in one request: merged into one, later values win", "cast")
+                    note(where, key[1], f"contacts[{first_seen[key]}]",
+                         "the same contact twice in one request: merged into one, later values win", "unverified")
                     break
                 first_seen[key] = i
         return records, failed
@@ -974,22 +1333,25 @@ class Backend:
         if found is None:
             raise not_found(f"import session {session_id!r} not found")
         answer = {"asyncSessionId": found["asyncSessionId"], "status": found["status"],
-                  "mapping": found["mapping"], "failedContacts": found["failedContacts"]}
+                  "mapping": self.shaped(found["mapping"]), "failedContacts": self.shaped(found["failedContacts"])}
         if found["status"] == "ERROR":
             answer["error"] = found["error"]
         return answer
 
     def finish_session(self, session_id: str, *, mapping=None, failed=(), error=None, notes=()) -> None:
-        found = self.sessions.find("session", session_id)
-        if found is None:  # reset while queued
-            return
-        fields = {"status": "ERROR" if error else "FINISHED", "finished": self.now(), "error": error,
-                  "notes": found["notes"] + list(notes)}
-        if mapping is not None:
-            fields["mapping"] = mapping
-        if failed:
-            fields["failedContacts"] = sorted(found["failedContacts"] + list(failed), key=lambda f: f["index"])
-        self.sessions.update(found.doc_id, fields)
+        """Mark a session done; found and updated in one store transaction (a reset between
+        the two would otherwise update a document that is gone)."""
+        with self.store.transaction():
+            found = self.sessions.find("session", session_id)
+            if found is None:  # reset while queued
+                return
+            fields = {"status": "ERROR" if error else "FINISHED", "finished": self.now(), "error": error,
+                      "notes": found["notes"] + list(notes)}
+            if mapping is not None:
+                fields["mapping"] = mapping
+            if failed:
+                fields["failedContacts"] = sorted(found["failedContacts"] + list(failed), key=lambda f: f["index"])
+            self.sessions.update(found.doc_id, fields)
 
     def run_import(self, records: list, options: dict) -> tuple[list, list]:
         """Match and write one import's records in one ``write_many``; returns (mapping, failures).
@@ -1001,6 +1363,157 @@ class Backend:
             for index, raw, incoming in records:
                 importer.add(index, raw, incoming)
             return importer.commit()
+
+    # -- orders -----------------------------------------------------------------------------
+    def add_orders(self, body: dict) -> dict | None:
+        """``POST /orders``: store 1..1000 orders (a known externalOrderId is replaced), create
+        the missing contacts (never update one), log an ``order<STATUS>`` event per order.
+
+        Answers ``None`` (an empty 200) or ``{"failedOrders": [...]}``.
+        """
+        orders = body.get("orders")
+        if not isinstance(orders, list) or not 1 <= len(orders) <= MAX_ORDERS:
+            raise EsputnikError(f"orders is required: an array of 1 to {MAX_ORDERS} orders"
+                                + ("" if orders is None else f", got {len(orders) if isinstance(orders, list) else type(orders).__name__}"))
+        for key in body.keys() - {"orders"}:
+            note(key, body[key], None, "unknown request key ignored", "ignored")
+        accepted, failed = [], []
+        for i, raw in enumerate(orders):
+            try:
+                accepted.append((i, read_order(raw, f"orders[{i}]")))
+            except Invalid as exc:
+                ext_id = raw.get("externalOrderId") if isinstance(raw, dict) else None
+                failed.append({"index": i, "externalOrderId": ext_id if _is_scalar(ext_id) else None,
+                               "message": exc.message})
+        with self.store.transaction():
+            now = self.now()
+            created: dict[tuple, dict] = {}   # (index, key) -> a contact this request creates
+            new_contacts: list[dict] = []
+            stored: dict[str, dict] = {}      # externalOrderId -> the order to store
+            events = []
+            for i, order in accepted:
+                contact_id, email, phone = self._order_contact(order, f"orders[{i}]", created, new_contacts, now)
+                ext_order = order["externalOrderId"]
+                if ext_order in stored:
+                    note(f"orders[{i}].externalOrderId", ext_order, ext_order, "the same externalOrderId twice in one request: the later "
+                         "order is stored", "unverified")
+                stored[ext_order] = {**order, "contactId": contact_id, "updated": now}
+                events.append({"type": f"order{order['status']}", "key": ext_order,
+                               "params": {"orderId": ext_order, "contactId": contact_id, "EmailAddress": email or "",
+                                          "SMS": phone or ""}, "at": now})
+            inserts, replaces = [], {}
+            for ext_order, doc in stored.items():
+                doc_id = self.orders.find_id("order", ext_order)
+                if doc_id is None:
+                    inserts.append(doc)
+                else:
+                    replaces[doc_id] = doc
+            self.contacts.write_many(new_contacts)
+            self.orders.write_many(inserts, replaces)
+            self.events.write_many(events)
+        return {"failedOrders": self.shaped(failed)} if failed else None
+
+    def _order_contact(self, order: dict, where: str, created: dict, new_contacts: list,
+                       now: str) -> tuple[int, Any, Any]:
+        """(contact id, email, phone) of an order's contact: matched on externalCustomerId, then
+        email, then phone, and not updated; created (confirmed, in no segment) when none matches."""
+        pairs = [(index, order[key]) for index, key in (("ext", "externalCustomerId"), ("email", "email"),
+                                                         ("sms", "phone")) if order[key] is not None]
+        for pair in pairs:
+            doc = created.get(pair) or self._find(*pair)
+            if doc is not None:
+                return doc["id"], order["email"] or channel_value(doc, "email"), \
+                    order["phone"] or channel_value(doc, "sms")
+        doc = new_contact(self.ids.number(self.contact_ns), now)
+        for key in ("firstName", "lastName"):
+            try:
+                doc[key] = check_name(order[key], f"{where}.{key}") if order[key] is not None else None
+            except Invalid as exc:
+                note(f"{where}.{key}", order[key], None, f"not given to the contact the order creates: {exc.message}",
+                     "unverified")
+        doc["externalCustomerId"] = order["externalCustomerId"]
+        if order["email"] is not None:
+            doc["channels"].append(_channel("email", order["email"], True, None))
+        if order["phone"] is not None:
+            doc["channels"].append(_channel("sms", order["phone"], True, None))
+        new_contacts.append(doc)
+        for pair in pairs:
+            created[pair] = doc
+        return doc["id"], order["email"], order["phone"]
+
+    # -- events -----------------------------------------------------------------------------
+    def generate_event(self, body: dict, size: int) -> None:
+        """``POST /event``: store one event ``{type, key, params, at}``; no contact is touched."""
+        if size > MAX_EVENT_BYTES:
+            raise EsputnikError(f"request body must be at most 20 kB ({MAX_EVENT_BYTES} bytes), got {size} bytes")
+        for key in body.keys() - EVENT_KEYS:
+            note(key, body[key], None, "unknown request key ignored", "ignored")
+        if body.get("eventTypeKey") is None:
+            raise EsputnikError("eventTypeKey is required: the event type's key (1 to 100 characters)")
+        event_type = check_event_key(body["eventTypeKey"], "eventTypeKey", 100)
+        raw_params = body.get("params")
+        if raw_params is None:
+            raw_params = []
+        if not isinstance(raw_params, list):
+            raise EsputnikError(f"params must be an array of {{name, value}} objects, got {type(raw_params).__name__}")
+        params: dict[str, Any] = {}
+        for i, item in enumerate(raw_params):
+            if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"].strip():
+                raise EsputnikError(f"params[{i}] must be a {{name, value}} object with a non-empty name, got {item!r}")
+            if not _is_scalar(item.get("value")):
+                raise EsputnikError(f"params[{i}].value must be a string, number, boolean or null, "
+                                    f"got {type(item['value']).__name__}")
+            for extra in item.keys() - {"name", "value"}:
+                note(f"params[{i}].{extra}", item[extra], None, "unknown parameter key ignored", "ignored")
+            if item["name"] in params:
+                note(f"params[{i}].name", item["name"], item["name"], "the same parameter twice: the later value is "
+                                                                      "kept", "unverified")
+            params[item["name"]] = item.get("value")
+        key_value = body.get("keyValue")
+        if key_value is not None and not (isinstance(key_value, str) and not key_value.strip()):
+            if not isinstance(key_value, (str, int)) or isinstance(key_value, bool):
+                raise EsputnikError(f"keyValue must be a string, got {type(key_value).__name__}")
+            key = check_event_key(as_text(key_value, "keyValue"), "keyValue", 300)
+        else:
+            if key_value is not None:
+                note("keyValue", key_value, None, "empty value treated as not sent", "unverified")
+            found = next((params[name] for name in EVENT_KEY_PARAMS if params.get(name) not in (None, "")), None)
+            if found is None:
+                raise EsputnikError(f"keyValue is required unless params carry one of {', '.join(EVENT_KEY_PARAMS)} "
+                                    f"(the first present is the event's key)")
+            key = str(found)
+        self.events.insert({"type": event_type, "key": key, "params": params, "at": self.now()})
+
+    # -- unsubscribed email addresses -------------------------------------------------------
+    def change_unsubscribed(self, body: dict, *, add: bool) -> None:
+        """Mark (``add``) or unmark email addresses as unsubscribed: addresses, not contacts."""
+        emails = body.get("emails")
+        if not isinstance(emails, list) or not all(isinstance(e, str) for e in emails):
+            raise EsputnikError("emails is required: an array of email address strings"
+                                + ("" if emails is None else f", got {emails!r}"[:200]))
+        for key in body.keys() - {"emails"}:
+            note(key, body[key], None, "unknown request key ignored", "ignored")
+        wanted = []
+        for i, sent in enumerate(emails):
+            try:
+                text = as_text(sent, f"emails[{i}]")
+                email = check_email(text, f"emails[{i}]") if text is not None else None
+            except Invalid:
+                email = None
+            if email is None:
+                note(f"emails[{i}]", sent, None, "not an email address: ignored", "unverified")
+            elif email not in wanted:
+                wanted.append(email)
+        with self.store.transaction():
+            now = self.now()
+            if add:
+                self.unsubscribed.write_many([{"email": e, "at": now} for e in wanted
+                                              if self.unsubscribed.find_id("email", e) is None])
+            else:
+                for email in wanted:
+                    doc_id = self.unsubscribed.find_id("email", email)
+                    if doc_id is not None:
+                        self.unsubscribed.remove(doc_id)
 
 
 class _Import:
@@ -1051,6 +1564,23 @@ class _Import:
         self.docs[doc_id] = found
         return doc_id
 
+    def _dedupe_value(self, doc: dict, matched: tuple | None) -> str | None:
+        """What the mapping item names the record by: the value it was deduplicated on, as stored."""
+        dedupe = self.options["dedupeOn"]
+        if dedupe == "email_or_sms":
+            value = matched[1] if matched and matched[0] in ("sms", "email") else \
+                channel_value(doc, "sms") or channel_value(doc, "email")
+        elif dedupe in ("email", "sms", "push", "webpush"):
+            value = channel_value(doc, {"push": "mobilepush"}.get(dedupe, dedupe))
+        elif dedupe == "id":
+            value = str(doc["id"])
+        elif dedupe == "fieldId":
+            value = next((f["value"] for f in doc["fields"] if f["id"] == self.options["fieldId"]), None)
+        else:
+            value = doc["externalCustomerId"]
+        # a record matched on its externalCustomerId may lack the dedupeOn value
+        return value if value is not None else doc["externalCustomerId"]
+
     def add(self, index: int, raw: Any, incoming: dict) -> None:
         keys, why = self._keys_for(incoming)
         if not keys:
@@ -1088,16 +1618,15 @@ class _Import:
                                                 "and restoreDeleted is false"))
                     return
                 doc["deleted"] = False
-            index, key = matched
-            skip = (("field", key[0]),) if index == "field" else MATCHED_FIELD.get(index, ())
+            kind, key = matched
+            skip = (("field", key[0]),) if kind == "field" else MATCHED_FIELD.get(kind, ())
             apply_incoming(doc, incoming, standard=self.standard, custom=self.custom, skip=skip)
             doc["updated"] = self.now
         self.b._join(doc, self.join)
         self.b._leave(doc, self.leave)
         for pair in _keys_of(doc):
             self.local[pair] = doc_id
-        self.mapping.append({"index": index, "contactId": doc["id"], "externalCustomerId": doc["externalCustomerId"],
-                             "email": channel_value(doc, "email"), "sms": channel_value(doc, "sms")})
+        self.mapping.append({"dedupeValue": self._dedupe_value(doc, matched), "contactId": doc["id"]})
 
     def commit(self) -> tuple[list, list]:
         inserts = [self.docs[i] for i in self.new_ids]
@@ -1180,8 +1709,29 @@ def fetch_csv(link: str, *, timeout_s: float, max_bytes: int) -> str:
         raise UploadFailed(f"file at {shown} is not UTF-8 text (byte {exc.start})") from None
 
 
+def _csv_column(name: str, catalog: FieldCatalog) -> tuple | None:
+    """What a CSV header names (matched case-insensitively), or None for a column not read."""
+    lowered = name.lower()
+    if lowered in CSV_COLUMNS:
+        return CSV_COLUMNS[lowered]
+    if lowered.startswith("field_") and lowered[6:].isdecimal():
+        fid = int(lowered[6:])
+    elif "." in name:
+        fid = catalog.by_key.get(name.upper())
+    else:
+        if name:
+            note(f"column {name}", name, None, "unknown CSV column ignored", "ignored")
+        return None
+    if fid not in catalog.by_id:
+        note(f"column {name}", name, None, "custom-field column the account does not have: not written", "ignored")
+        return None
+    return ("field", fid)
+
+
 def parse_csv(text: str, catalog: FieldCatalog) -> list[dict]:
-    """CSV rows (header ``email``, ``sms``, ``firstName``, ..., ``field_<id>``) as contacts to import."""
+    """CSV rows as contacts to import. Headers are the vendor's column names (``First name``,
+    ``Email``, ``Sms``, ``City``, ``Contact id``, ``PROFILE_KEY.FIELD_KEY``...) or the former
+    ones (``email``, ``firstName``, ``field_<id>``...), matched case-insensitively."""
     if "\x00" in text:
         raise UploadFailed("file is not a CSV file: it holds NUL bytes")
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -1190,22 +1740,14 @@ def parse_csv(text: str, catalog: FieldCatalog) -> list[dict]:
     except csv.Error as exc:
         raise UploadFailed(f"file is not a readable CSV file: {exc}") from None
     if not header or not any(h.strip() for h in header):
-        raise UploadFailed("file is empty: a CSV header row (email, sms, firstName, ...) is required")
-    columns: list[tuple | None] = []
-    for name in (h.strip() for h in header):
-        if name in CSV_COLUMNS:
-            columns.append(CSV_COLUMNS[name])
-        elif name.startswith("field_") and name[6:].isdigit():
-            columns.append(("field", int(name[6:])))
-        else:
-            if name:
-                note(f"column {name}", name, None, "unknown CSV column ignored", "ignored")
-            columns.append(None)
+        raise UploadFailed("file is empty: a CSV header row (Email, Sms, First name, ...) is required")
+    columns = [_csv_column(h.strip(), catalog) for h in header]
     if not any(columns):
         raise UploadFailed(f"file is not a contact CSV: no known column in the header {header[:10]!r}; expected "
-                           f"email, sms, firstName, lastName, externalCustomerId, town, region, address, postcode "
-                           f"or field_<id>")
+                           f"{', '.join(CSV_VENDOR_COLUMNS)} (or email, sms, firstName, lastName, externalCustomerId, "
+                           f"town, region, address, postcode, field_<id>)")
     rows = []
+    unstored_noted = set()
     try:
         for cells in reader:
             if not any(c.strip() for c in cells):
@@ -1222,8 +1764,12 @@ def parse_csv(text: str, catalog: FieldCatalog) -> list[dict]:
                     contact[name] = cell
                 elif kind == "address":
                     contact.setdefault("address", {})[name] = cell
-                else:
+                elif kind == "field":
                     contact.setdefault("fields", []).append({"id": name, "value": cell})
+                elif name not in unstored_noted:
+                    unstored_noted.add(name)
+                    note(f"column {name}", cell, None, "read and not stored: the vendor's file reference does not "
+                                                       "say where it goes", "unverified")
             rows.append(contact)
     except csv.Error as exc:
         raise UploadFailed(f"file is not a readable CSV file: {exc}") from None
@@ -1276,7 +1822,40 @@ def fake_subscribe(fake, n: int | None = None, **options) -> dict:
 
 
 def fake_add(fake, n: int | None = None, **options) -> dict:
+    """A valid ``POST /contact`` body."""
     return {**fake_contact(fake), **options}
+
+
+def fake_orders(fake, n: int | None = None, **options) -> dict:
+    """A valid ``POST /orders`` body with ``n`` orders (default 1), each with one or two items."""
+    orders = []
+    for _ in range(n or 1):
+        items = []
+        for _ in range(fake.random_int(1, 2)):
+            quantity, cost = fake.random_int(1, 3), fake.random_int(100, 9999) / 100
+            items.append({"externalItemId": fake.bothify("SKU-####"), "name": fake.word().capitalize(),
+                          "category": fake.word(), "quantity": quantity, "cost": cost,
+                          "url": f"https://shop.example.com/p/{fake.slug()}",
+                          "imageUrl": f"https://shop.example.com/img/{fake.slug()}.jpg"})
+        orders.append({"externalOrderId": fake.bothify("ORD-#######"), "externalCustomerId": fake.bothify("cust-#####"),
+                       "totalCost": round(sum(i["quantity"] * i["cost"] for i in items), 2),
+                       "status": fake.random_element(ORDER_STATUSES), "date": fake.date_time().isoformat() + "+00:00",
+                       "currency": "EUR", "email": fake.unique.email(),
+                       "phone": "380" + fake.numerify("#########"), "firstName": _fake_name(fake.first_name),
+                       "lastName": _fake_name(fake.last_name), "items": items})
+    return {"orders": orders, **options}
+
+
+def fake_event(fake, n: int | None = None, **options) -> dict:
+    """A valid ``POST /event`` body (``eventTypeKey`` and ``keyValue`` may be given as options)."""
+    email = fake.unique.email()
+    return {"eventTypeKey": "customEvent", "keyValue": email,
+            "params": [{"name": "email", "value": email}, {"name": "source", "value": fake.word()}], **options}
+
+
+def fake_unsubscribed(fake, n: int | None = None, **options) -> dict:
+    """A valid ``POST /emails/unsubscribed/add`` (or ``/delete``) body with ``n`` addresses (default 2)."""
+    return {"emails": [fake.unique.email() for _ in range(n or 2)], **options}
 
 
 def describe_credentials(account) -> str:

@@ -48,8 +48,14 @@ def read_body() -> dict:
 
 
 def text(message: str) -> Response:
-    """The vendor's short text answers (``Contact with id='1' has been updated``)."""
+    """The vendor's short text answers (``Contact with id='1' has been updated``), and its
+    empty 200 (``POST /orders``, ``POST /event``, the unsubscribed lists)."""
     return Response(message, status=200, mimetype="text/plain")
+
+
+def counted(items: list, total: int) -> tuple:
+    """A JSON array with the ``TotalCount`` header public clients page with."""
+    return items, 200, {"TotalCount": str(total)}
 
 
 def blueprint() -> Blueprint:
@@ -74,13 +80,16 @@ def blueprint() -> Blueprint:
     @bp.get(f"{API}/contacts")
     def search_contacts():
         """Search contacts (a JSON array; ``TotalCount`` header)."""
-        backend = authenticate()
-        found, total = backend.search(request.args)
-        return found, 200, {"TotalCount": str(total)}
+        return counted(*authenticate().search(request.args))
+
+    @bp.get(f"{API}/contacts/email")
+    def contact_emails():
+        """Email addresses of contacts by id (``ids=1,2,3``)."""
+        return authenticate().contact_emails(request.args.get("ids"))
 
     @bp.post(f"{API}/contact")
     def add_contact():
-        """Add one confirmed contact, or update the one with the same email or phone."""
+        """Add one confirmed contact, or update the one with the same externalCustomerId, email or phone."""
         backend = authenticate()
         body = read_body()
         with backend.once("contact", request.get_data(cache=True)):
@@ -122,8 +131,13 @@ def blueprint() -> Blueprint:
 
     @bp.get(f"{API}/groups")
     def groups():
-        """Segments: id, name, type."""
-        return authenticate().list_groups()
+        """Segments: id, name, type (``name`` filters, paged; ``TotalCount`` header)."""
+        return counted(*authenticate().list_groups(request.args))
+
+    @bp.get(f"{API}/group/<group_id>/contacts")
+    def group_contacts(group_id):
+        """Contacts of a segment, paged (``TotalCount`` header: the segment's size)."""
+        return counted(*authenticate().group_contacts(group_id, request.args))
 
     @bp.post(f"{API}/group/<group_id>/contacts/attach")
     def attach(group_id):
@@ -137,6 +151,40 @@ def blueprint() -> Blueprint:
         backend = authenticate()
         body = json_object(required=False, require_content_type=True)
         return backend.segment_contacts(group_id, body, attach=False)
+
+    @bp.get(f"{API}/addressbooks")
+    def address_books():
+        """The account's custom-field catalogue."""
+        return authenticate().address_books()
+
+    @bp.post(f"{API}/orders")
+    def orders():
+        """Add or update 1 to 1000 orders; creates the missing contacts."""
+        backend = authenticate()
+        failed = backend.add_orders(read_body())
+        return text("") if failed is None else failed
+
+    @bp.post(f"{API}/event")
+    def event():
+        """Generate one event."""
+        backend = authenticate()
+        body = read_body()
+        backend.generate_event(body, len(request.get_data(cache=True)))
+        return text("")
+
+    @bp.post(f"{API}/emails/unsubscribed/add")
+    def unsubscribe_emails():
+        """Mark email addresses as unsubscribed (addresses, not contacts)."""
+        backend = authenticate()
+        backend.change_unsubscribed(read_body(), add=True)
+        return text("")
+
+    @bp.post(f"{API}/emails/unsubscribed/delete")
+    def resubscribe_emails():
+        """Remove email addresses from the unsubscribed list."""
+        backend = authenticate()
+        backend.change_unsubscribed(read_body(), add=False)
+        return text("")
 
     return bp
 
