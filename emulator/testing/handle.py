@@ -127,6 +127,14 @@ class EmulatorHandle:
     def events(self, vendor: str = "esputnik", account: str | None = None) -> list[dict]:
         return self.collection(vendor, "events", account)
 
+    def orders(self, vendor: str = "esputnik", account: str | None = None) -> list[dict]:
+        """eSputnik: stored orders (``POST /orders``), one per ``externalOrderId``."""
+        return self.collection(vendor, "orders", account)
+
+    def unsubscribed(self, vendor: str = "esputnik", account: str | None = None) -> list[str]:
+        """eSputnik: the email addresses marked unsubscribed (``POST /emails/unsubscribed/add``)."""
+        return [doc["email"] for doc in self.collection(vendor, "unsubscribed", account)]
+
     def requests(self, vendor: str | None = None, method: str | None = None, path: str | None = None) -> list[dict]:
         """Journal entries, newest last; ``path`` may be a glob."""
         params = {k: v for k, v in {"vendor": vendor, "method": method, "path": path}.items() if v}

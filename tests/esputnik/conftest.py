@@ -13,7 +13,10 @@ OTHER = ("", "other-key")
 STRICT = ("user", "strict-key")
 LEGACY = ("legacy", "legacy-key")
 NO_LIMITS = {"duplicate_window_s": 0, "max_requests_per_second": 0}
-FIELDS = [{"id": 12345, "name": "city"}, {"id": 12346, "name": "birthday"}]
+FIELDS = [{"id": 12345, "name": "city", "type": "textfield", "group": "Personal"},
+          {"id": 12346, "name": "birthday", "type": "date", "group": "Personal"},
+          {"id": 12347, "name": "loyalty tier", "type": "combobox", "group": "Loyalty",
+           "allowedValues": ["bronze", "silver", "gold"]}]  # as the shipped fixtures declare them
 GROUPS = ["Subscribers", "Customers", {"name": "Active", "type": "Dynamic"}]
 
 FIXTURE = {"vendors": {"esputnik": {"accounts": {
@@ -116,3 +119,127 @@ def run_bulk(client, body: dict, auth=AUTH) -> dict:
     result = status(client, session, auth)
     assert result["status"] == "FINISHED", result
     return result
+
+
+# -- one API over both transports: the Flask test client and a live server --------------------
+class Answer:
+    """A response read the same way from the test client and from ``requests``."""
+
+    def __init__(self, status: int, headers, data: bytes):
+        self.status_code, self.headers, self.data = status, headers, data
+
+    @property
+    def text(self) -> str:
+        return self.data.decode("utf-8")
+
+    def json(self):
+        import json
+
+        return json.loads(self.data) if self.data else None
+
+
+class Api:
+    """eSputnik's API and the emulator's state, over the test client or a live server."""
+
+    def __init__(self, app, url: str | None = None):
+        self.app, self.url = app, url
+        self.client = app.test_client()
+        if url:
+            import requests
+
+            self.session = requests.Session()
+
+    def call(self, method: str, path: str, json=None, auth=AUTH, data=None, headers=None, prefix=API) -> Answer:
+        full = (prefix or "") + path
+        if self.url:
+            resp = self.session.request(method, self.url + full, json=json, data=data, auth=auth, headers=headers,
+                                        timeout=30)
+            return Answer(resp.status_code, resp.headers, resp.content)
+        resp = self.client.open(full, method=method, json=json, data=data, auth=auth, headers=headers)
+        return Answer(resp.status_code, resp.headers, resp.get_data())
+
+    def get(self, path, **kw):
+        return self.call("GET", path, **kw)
+
+    def post(self, path, json=None, **kw):
+        return self.call("POST", path, json=json, **kw)
+
+    def put(self, path, json=None, **kw):
+        return self.call("PUT", path, json=json, **kw)
+
+    def delete(self, path, **kw):
+        return self.call("DELETE", path, **kw)
+
+    # -- the emulator's side ------------------------------------------------------------
+    def state(self, account: str = "demo") -> dict:
+        body = self.call("GET", f"/_emulator/state?vendor=esputnik&account={account}", auth=None, prefix="").json()
+        return body["vendors"]["esputnik"]["accounts"][account]
+
+    def notes(self) -> list[dict]:
+        """The notes of the last eSputnik request."""
+        entries = self.call("GET", "/_emulator/requests?vendor=esputnik", auth=None, prefix="").json()["requests"]
+        return entries[-1]["notes"]
+
+    def admin(self, method: str, path: str, json=None) -> Answer:
+        return self.call(method, path, json=json, auth=None, prefix="")
+
+    def add(self, body: dict, auth=AUTH) -> int:
+        resp = self.post("/contact", body, auth=auth)
+        assert resp.status_code == 200, resp.text
+        return resp.json()["id"]
+
+    def bulk(self, body: dict, auth=AUTH) -> dict:
+        """POST /contacts, then the session's status (finished: the delay is 0)."""
+        resp = self.post("/contacts", body, auth=auth)
+        assert resp.status_code == 200, resp.text
+        return self.get(f"/importstatus/{resp.json()['asyncSessionId']}", auth=auth).json()
+
+
+@pytest.fixture(scope="module")
+def shared_live():
+    """One live server per module with the accounts above; reset before each test that uses it
+    (starting and stopping a server per test costs half a second)."""
+    from emulator import create_app
+    from emulator.testing.live import LiveServer
+
+    app = create_app({"fixture": FIXTURE}, vendors=[VENDOR])
+    app.testing = True
+    server = LiveServer(app).start()
+    yield server
+    server.stop()
+    app.extensions["emulator"].close()
+
+
+@pytest.fixture(params=["client", "live"])
+def make_api(request, make_app, live):
+    """``make_api(**demo_settings)`` -> an :class:`Api` on a fresh emulator, over the test
+    client and over a live server (the test runs once each)."""
+
+    def factory(**demo_settings) -> Api:
+        if request.param == "live" and not demo_settings:
+            server = request.getfixturevalue("shared_live")
+            api = Api(server.app, server.url)
+            api.admin("POST", "/_emulator/reset", {})
+            api.admin("POST", "/_emulator/clock", {"real": True})
+            return api
+        app = make_app(vendors=[VENDOR], fixture=esputnik_fixture(**demo_settings))
+        if request.param == "live":
+            return Api(app, live(app).url)
+        return Api(app)
+
+    return factory
+
+
+@pytest.fixture
+def api(make_api) -> Api:
+    return make_api()
+
+
+def error_of(resp: Answer, status: int, *words: str) -> dict:
+    """The vendor's error shape ``{status, message}``, with the words naming the field and the rule."""
+    assert resp.status_code == status, resp.text
+    body = resp.json()
+    assert set(body) == {"status", "message"} and body["status"] == status, body
+    for word in words:
+        assert word in body["message"], (word, body["message"])
+    return body
