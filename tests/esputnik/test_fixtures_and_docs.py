@@ -84,6 +84,12 @@ def test_schemas_name_the_keys_the_rules_read():
     assert set(schemas.EsputnikSubscribeSchema().fields) == set(model.SUBSCRIBE_KEYS)
     assert set(schemas.EsputnikAddressSchema().fields) == set(model.ADDRESS_KEYS)
     assert set(schemas.CHANNEL_TYPES) == set(model.CHANNEL_TYPES)
+    assert set(schemas.EsputnikChannelSchema().fields) == {"type", "value"} | set(model.CHANNEL_MEMBERS)
+    assert set(schemas.EsputnikDeviceSchema().fields) == set(model.CHANNEL_MEMBERS["device"])
+    assert set(schemas.EsputnikWebPushSubscriptionSchema().fields) == set(model.CHANNEL_MEMBERS["webPushSubscription"])
+    assert set(schemas.EsputnikOrderSchema().fields) == set(model.ORDER_KEYS)
+    assert set(schemas.EsputnikOrderItemSchema().fields) == set(model.ITEM_KEYS)
+    assert set(schemas.EsputnikEventSchema().fields) == set(model.EVENT_KEYS)
 
 
 def test_openapi_documents_every_esputnik_route(client):
