@@ -1,5 +1,6 @@
-"""eSputnik rows: single add against the minimal Flask app (1 and 8 client threads), and the
-per-contact cost of a 3000-contact bulk import into an empty store and into a 100k store."""
+"""eSputnik rows: single add against the minimal Flask app (1 and 8 client threads), the
+per-contact cost of a 3000-contact bulk import and the per-order cost of a 1000-order
+``POST /orders``, each into an empty store and into a 100k store."""
 from __future__ import annotations
 
 import itertools
@@ -11,6 +12,7 @@ from emulator.vendors.esputnik import VENDOR, model
 AUTH = ("demo", "esputnik-demo-key")
 ROOT = Path(__file__).resolve().parent.parent
 BULK = 3000
+ORDERS = 1000
 LIMITS_OFF = {"duplicate_window_s": 0, "max_requests_per_second": 0}
 
 
@@ -34,6 +36,21 @@ def _stored_contacts(backend, count: int) -> None:
         doc["groups"] = [dict(g) for g in group]
         docs.append(doc)
     backend.contacts.write_many(docs)
+
+
+def _stored_orders(backend, count: int) -> None:
+    """``count`` orders of the stored contacts, shaped as the model stores them."""
+    item = {"externalItemId": "SKU-1", "name": "Mug", "category": "Kitchen", "quantity": 1, "cost": 12.5,
+            "url": "https://shop.example.com/p/1", "imageUrl": "https://shop.example.com/i/1.jpg", "description": None}
+    docs = []
+    for n in range(count):
+        doc = dict.fromkeys(model.ORDER_TEXTS + model.ORDER_NUMBERS + ("status", "date", "email", "phone",
+                                                                       "additionalInfo"))
+        doc.update(externalOrderId=f"stored-{n}", totalCost=12.5, status="DELIVERED", currency="EUR",
+                   date="2026-01-01T00:00:00+00:00", email=f"stored{n}@example.com", items=[dict(item)],
+                   contactId=50_000_000 + n, updated="2026-01-01T00:00:00.000Z")
+        docs.append(doc)
+    backend.orders.write_many(docs)
 
 
 def rows(ctx) -> list[dict]:
@@ -97,4 +114,35 @@ def rows(ctx) -> list[dict]:
     out.append(ctx.row(f"esputnik bulk ({BULK} per call), empty store", empty_cost * 1e6, "µs/contact"))
     out.append(ctx.row(f"esputnik bulk ({BULK} per call), {big:,} stored", big_cost * 1e6, "µs/contact"))
     out.append(ctx.row(f"esputnik bulk per-contact cost ratio {big:,} / empty", ratio, "×", "≤ 1.2", ratio <= 1.2))
+
+    # -- orders: per-order cost of a 1000-order POST /orders, empty store and 100k stored ---
+    def make_orders(stored: int):
+        orders_app = ctx.make_app(vendors=[VENDOR], fixture=_fixture())
+        backend = ctx.engine(orders_app).backend("esputnik", "demo")
+        if stored:
+            _stored_contacts(backend, stored)
+            _stored_orders(backend, stored)
+        return orders_app.test_client()
+
+    def orders(client):
+        # new orders of new customers in both stores: every order looks up its contact and creates one
+        batch = next(fresh)
+        body = {"orders": [{"externalOrderId": f"o{batch}-{i}", "externalCustomerId": f"c{batch}-{i}",
+                            "email": f"buyer{batch}-{i}@example.com", "phone": "380501112233", "firstName": "Ann",
+                            "totalCost": 25.5, "status": "DELIVERED", "date": "2026-05-01T10:00:00+03:00",
+                            "currency": "EUR",
+                            "items": [{"externalItemId": "SKU-1", "name": "Mug", "quantity": 2, "cost": 12.75,
+                                       "url": "https://shop.example.com/p/1",
+                                       "imageUrl": "https://shop.example.com/i/1.jpg"}]}
+                           for i in range(ORDERS)]}
+        resp = client.post("/esputnik/api/v1/orders", json=body, auth=AUTH)
+        assert resp.status_code == 200 and resp.data == b"", resp.get_data(as_text=True)
+
+    empty_cost, big_cost = (t / ORDERS for t in ctx.best_times_in_turn(
+        orders, [lambda: make_orders(0), lambda: make_orders(big)], repeat=5))
+    ratio = big_cost / empty_cost
+    out.append(ctx.row(f"esputnik orders ({ORDERS} per call), empty store", empty_cost * 1e6, "µs/order"))
+    out.append(ctx.row(f"esputnik orders ({ORDERS} per call), {big:,} contacts and orders stored", big_cost * 1e6,
+                       "µs/order"))
+    out.append(ctx.row(f"esputnik orders per-order cost ratio {big:,} / empty", ratio, "×", "≤ 1.2", ratio <= 1.2))
     return out

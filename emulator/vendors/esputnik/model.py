@@ -33,7 +33,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from emulator.core.errors import EmulatorError
 from emulator.core.journal import collect_notes, note
-from emulator.core.store import DuplicateKey
+from emulator.core.store import DuplicateKey, collector_paused
 
 from .errors import EsputnikError, not_found
 
@@ -311,36 +311,37 @@ def normalize_contact(raw: Any, where: str, catalog: FieldCatalog, *, allow_id: 
     if not isinstance(raw, dict):
         raise Invalid("INVALID_CONTACT", f"{where or 'the contact'} must be a JSON object, got {type(raw).__name__}")
     out: dict[str, Any] = {}
+    prefix = f"{where}." if where else ""
     for key, value in raw.items():
         if key in ("firstName", "lastName"):
-            text = check_name(value, _at(where, key))
+            text = check_name(value, f"{prefix}{key}")
             if text is not None or value is None:
                 out[key] = text
         elif key in TEXT_FIELDS:
-            text = as_text(value, _at(where, key))
+            text = as_text(value, f"{prefix}{key}")
             if text is not None or value is None:
                 out[key] = text
         elif key == "channels":
-            _read_channels(value, _at(where, "channels"), out)
+            _read_channels(value, f"{prefix}channels", out)
         elif key == "address":
-            address = _read_address(value, _at(where, "address"))
+            address = _read_address(value, f"{prefix}address")
             if address is not _NOT_SENT:
                 out["address"] = address
         elif key == "fields":
-            out["fields"] = _read_fields(value, _at(where, "fields"), catalog)
+            out["fields"] = _read_fields(value, f"{prefix}fields", catalog)
         elif key == "id":
             if allow_id and value is not None:
-                out["id"] = as_int(value, _at(where, "id"))
+                out["id"] = as_int(value, f"{prefix}id")
             elif value is not None:
-                note(_at(where, "id"), value, None, "ignored: contact ids are assigned by the vendor", "ignored")
+                note(f"{prefix}id", value, None, "ignored: contact ids are assigned by the vendor", "ignored")
         elif key == "addressBookId":
-            if value is not None and as_int(value, _at(where, "addressBookId")) != catalog.book_id:
-                note(_at(where, "addressBookId"), value, catalog.book_id,
+            if value is not None and as_int(value, f"{prefix}addressBookId") != catalog.book_id:
+                note(f"{prefix}addressBookId", value, catalog.book_id,
                      "ignored: not the account's address book (see GET /addressbooks)", "unverified")
         elif key == "groups":
-            note(_at(where, "groups"), value, None, "ignored: a contact's segments are read only here", "ignored")
+            note(f"{prefix}groups", value, None, "ignored: a contact's segments are read only here", "ignored")
         else:
-            note(_at(where, key), value, None, "unknown contact field ignored", "ignored")
+            note(f"{prefix}{key}", value, None, "unknown contact field ignored", "ignored")
     return out
 
 
@@ -1377,6 +1378,11 @@ class Backend:
                                 + ("" if orders is None else f", got {len(orders) if isinstance(orders, list) else type(orders).__name__}"))
         for key in body.keys() - {"orders"}:
             note(key, body[key], None, "unknown request key ignored", "ignored")
+        with collector_paused(len(orders)):  # a thousand orders are built with the collector paused
+            failed = self._add_orders(orders)
+        return {"failedOrders": self.shaped(failed)} if failed else None
+
+    def _add_orders(self, orders: list) -> list:
         accepted, failed = [], []
         for i, raw in enumerate(orders):
             try:
@@ -1411,7 +1417,7 @@ class Backend:
             self.contacts.write_many(new_contacts)
             self.orders.write_many(inserts, replaces)
             self.events.write_many(events)
-        return {"failedOrders": self.shaped(failed)} if failed else None
+        return failed
 
     def _order_contact(self, order: dict, where: str, created: dict, new_contacts: list,
                        now: str) -> tuple[int, Any, Any]:
