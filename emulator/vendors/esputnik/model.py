@@ -61,6 +61,7 @@ ADDRESS_PARTS = ("town", "region", "postcode")  # the parts a bulk contactFields
 # Standard fields a bulk ``contactFields`` may name, in the order they are written.
 STANDARD_FIELDS = ("firstName", "lastName") + CHANNELS + ("address",) + ADDRESS_PARTS + (
     "externalCustomerId", "languageCode", "timeZone", "contactKey")
+_WHOLE_FIELDS = tuple(key for key in STANDARD_FIELDS if key not in ADDRESS_PARTS)
 CONTACT_KEYS = frozenset(("id", "firstName", "lastName", "channels", "address", "fields", "groups",
                           "externalCustomerId", "languageCode", "timeZone", "contactKey", "addressBookId"))
 # The address spelling of one reference example -> the client-proven form that is stored.
@@ -178,6 +179,8 @@ def check_name(value: Any, field: str) -> str | None:
         return None
     if len(text) > 40:
         raise Invalid("INVALID_NAME", f"{field} must be at most 40 characters, got {len(text)}")
+    if text.isascii() and text.isalpha():  # one word of Latin letters: the common case
+        return text
     letters = digits = long_words = short_words = 0
     for word in text.split(" "):
         if not word:
@@ -556,15 +559,8 @@ def apply_incoming(doc: dict, incoming: dict, *, confirmed: bool = True, keep_ch
     are (subscribe).
     """
     members = incoming.get("members") or {}
-    for key in STANDARD_FIELDS:
+    for key in _WHOLE_FIELDS:
         if key in skip or (standard is not None and key not in standard):
-            continue
-        if key in ADDRESS_PARTS:
-            if standard is not None:  # a part named alone in contactFields
-                sent = incoming.get("address") or {}
-                address = dict(doc["address"] or dict.fromkeys(ADDRESS_KEYS))
-                address[key] = sent.get(key)
-                doc["address"] = None if all(v is None for v in address.values()) else address
             continue
         if key in incoming:
             value = incoming[key]
@@ -578,6 +574,12 @@ def apply_incoming(doc: dict, incoming: dict, *, confirmed: bool = True, keep_ch
             doc["address"] = dict(value) if value else None
         else:
             doc[key] = value
+    if standard is not None:
+        for key in ADDRESS_PARTS:  # a part named alone in contactFields: only that part
+            if key in standard and key not in skip:
+                address = dict(doc["address"] or dict.fromkeys(ADDRESS_KEYS))
+                address[key] = (incoming.get("address") or {}).get(key)
+                doc["address"] = None if all(v is None for v in address.values()) else address
     sent = incoming.get("fields")
     if sent is None and custom is None:
         return
