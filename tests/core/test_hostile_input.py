@@ -50,7 +50,7 @@ HOSTILE_VALUES = {
 def error_shape(vendor: str, body: dict) -> bool:
     """The vendor's own error body (see each vendor's errors.py and README section)."""
     if vendor == "esputnik":
-        return set(body) == {"status", "error"} and isinstance(body["error"], str)
+        return set(body) == {"status", "message"} and isinstance(body["message"], str)
     if vendor == "octopush":
         return {"code", "message"} <= set(body) and isinstance(body["message"], str)
     if vendor == "dengage":
