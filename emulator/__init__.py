@@ -11,12 +11,13 @@ def create_app(settings=None, vendors=None):
     return _create_app(settings, vendors)
 
 
-def intercept(app=None, *, strict: bool = False, settings: dict | None = None, hosts: dict | None = None):
-    """Route ``requests`` calls for real vendor hosts into an emulator, in-process
+def intercept(app=None, *, strict: bool = False, settings: dict | None = None, hosts: dict | None = None,
+              passthrough=()):
+    """Route ``requests`` and ``httpx`` calls for real vendor hosts into an emulator, in-process
     (see :class:`emulator.testing.intercept.intercept`)."""
     from .testing.intercept import intercept as _intercept
 
-    return _intercept(app, strict=strict, settings=settings, hosts=hosts)
+    return _intercept(app, strict=strict, settings=settings, hosts=hosts, passthrough=passthrough)
 
 
 __all__ = ["create_app", "intercept", "__version__"]

@@ -356,7 +356,8 @@ def _record(engine: Engine, info: RequestInfo, req, response: Response) -> None:
     engine.journal.record(Recorded(
         engine.clock.time(), spec.name, info.account, req.method, path, route, environ.get("QUERY_STRING", ""),
         headers, body, None if dropped else response.status_code, None if dropped else answer,
-        response.mimetype == "application/json", took, info.notes, fault, body_size))
+        response.mimetype == "application/json", took, info.notes, fault, body_size,
+        rule is None and fault is None and response.status_code == 404))
     if request_log.isEnabledFor(logging.INFO):  # never the query string or headers: they may hold credentials
         request_log.info("%s %s %s %s %s %.1fms notes=%d", spec.name, info.account or "-", req.method,
                          quote(req.path, safe="/:@!$&'()*+,;=~"),

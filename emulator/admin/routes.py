@@ -10,7 +10,7 @@ from .. import __version__
 from ..core.accounts import FixtureError
 from ..core.errors import EmulatorError
 from ..core.faults import FaultRuleError
-from ..core.journal import lint_summary
+from ..core.journal import NOTE_KINDS, lint_summary
 from ..http import json_object
 from .dashboard import register_dashboard
 
@@ -25,6 +25,28 @@ def _int_arg(name: str, default: int | None = None) -> int | None:
         raise EmulatorError(f"query parameter {name!r} must be an integer, got {raw!r}") from None
 
 
+def _flag_arg(name: str) -> bool | None:
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return None
+    value = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}.get(raw.lower())
+    if value is None:
+        raise EmulatorError(f"query parameter {name!r} must be 1 or 0 (true or false), got {raw!r}")
+    return value
+
+
+def _vendor_arg(engine) -> str | None:
+    vendor = request.args.get("vendor") or None
+    if vendor is not None and vendor not in engine.vendors:
+        raise EmulatorError(f"query parameter 'vendor' must be one of {', '.join(sorted(engine.vendors))}, "
+                            f"got {vendor!r}")
+    return vendor
+
+
+def _fixture_name(engine) -> str:
+    return engine.fixture_ref if isinstance(engine.fixture_ref, str) else "(object)"
+
+
 def build_admin(engine) -> Blueprint:
     bp = Blueprint("emulator_admin", __name__)
 
@@ -35,27 +57,39 @@ def build_admin(engine) -> Blueprint:
     @bp.post("/reset")
     def reset():
         body = json_object(required=False)
-        vendor = body.get("vendor")
+        unknown = sorted(set(body) - {"vendor", "session"})
+        if unknown:
+            raise EmulatorError(f"reset takes 'vendor' or 'session', got {', '.join(map(repr, unknown))}")
+        vendor, session = body.get("vendor"), body.get("session", False)
         if vendor is not None and vendor not in engine.vendors:
             raise EmulatorError(f"'vendor' must be one of {', '.join(sorted(engine.vendors))}, got {vendor!r}")
+        if not isinstance(session, bool):
+            raise EmulatorError(f"'session' must be true or false, got {session!r}")
+        if session and vendor is not None:
+            raise EmulatorError("'session' resets everything: send it without 'vendor'")
+        if session:
+            engine.reset_session()
+            return {"status": "ok", "reset": "session", "seed": engine.seed, "fixture": _fixture_name(engine)}
         engine.reset(vendor)
         return {"status": "ok", "reset": vendor or "all"}
 
     @bp.post("/seed")
     def seed():
         body = json_object()
+        unknown = sorted(set(body) - {"seed", "fixture"})
+        if unknown:
+            raise EmulatorError(f"seed takes 'seed' and 'fixture', got {', '.join(map(repr, unknown))}")
         seed_value = body.get("seed")
         if seed_value is not None and (isinstance(seed_value, bool) or not isinstance(seed_value, int)):
             raise EmulatorError(f"'seed' must be an integer, got {seed_value!r}")
         fixture = body.get("fixture")
         if fixture is not None and not isinstance(fixture, (str, dict)):
-            raise EmulatorError("'fixture' must be a fixture name or a fixture object")
+            raise EmulatorError(f"'fixture' must be a fixture name or a fixture object, got {fixture!r}")
         try:
             engine.reseed(seed_value, fixture)
         except FixtureError as exc:
-            raise EmulatorError(str(exc)) from None
-        return {"status": "ok", "seed": engine.seed,
-                "fixture": engine.fixture_ref if isinstance(engine.fixture_ref, str) else "(object)"}
+            raise EmulatorError(f"'fixture': {exc}") from None
+        return {"status": "ok", "seed": engine.seed, "fixture": _fixture_name(engine)}
 
     @bp.get("/state")
     def state():
@@ -66,9 +100,9 @@ def build_admin(engine) -> Blueprint:
 
     @bp.get("/requests")
     def journal():
-        entries = engine.journal.entries(vendor=request.args.get("vendor"), method=request.args.get("method"),
+        entries = engine.journal.entries(vendor=_vendor_arg(engine), method=request.args.get("method"),
                                          path=request.args.get("path"), account=request.args.get("account"),
-                                         limit=_int_arg("limit"))
+                                         limit=_int_arg("limit"), unmatched=_flag_arg("unmatched"))
         return jsonify({"requests": entries, "count": len(entries)})
 
     @bp.delete("/requests")
@@ -146,9 +180,12 @@ def build_admin(engine) -> Blueprint:
 
     @bp.get("/lint")
     def lint():
-        entries = engine.journal.entries(vendor=request.args.get("vendor"), account=request.args.get("account"),
+        kind = request.args.get("kind") or None
+        if kind is not None and kind not in NOTE_KINDS:
+            raise EmulatorError(f"query parameter 'kind' must be one of {', '.join(NOTE_KINDS)}, got {kind!r}")
+        entries = engine.journal.entries(vendor=_vendor_arg(engine), account=request.args.get("account"),
                                          bodies=False)
-        return lint_summary(entries)
+        return lint_summary(entries, kind)
 
     register_dashboard(bp, engine)
     return bp

@@ -56,11 +56,13 @@ class Engine:
         self._backends: dict[tuple[str, str], Any] = {}
         self._backends_lock = threading.Lock()
         self._initial: dict | None = None
+        self._session: tuple | None = None  # (fixture_ref, fixture, accounts, seed, snapshot) at start
         self.faults = Faults(self.vendors)
         if self.store.existed:
             self.jobs.reload()  # an existing store is opened as it is
         else:
             self._populate()
+            self._remember_session()
 
     def fixture_name(self) -> str:
         """The fixture's name or path as given, or ``(fixture object)``."""
@@ -101,8 +103,13 @@ class Engine:
             self._initial = self.store.snapshot()
         self.jobs.reload()
 
+    def _remember_session(self) -> None:
+        self._session = (self.fixture_ref, self.fixture, self.accounts, self.seed, self._initial)
+
     def reset(self, vendor: str | None = None) -> None:
-        """Drop stored data and reload the fixture (all vendors, or one)."""
+        """Drop stored data and reload the current fixture (all vendors, or one).
+
+        A full reset also clears the journal and the fault rules."""
         with self.store.transaction():
             if self._initial is None:
                 self._populate()
@@ -117,8 +124,32 @@ class Engine:
                 self.faults.clear()
             self.jobs.reload()
 
+    def reset_session(self) -> None:
+        """Everything back to how the session started, in one call: the fixture and seed the
+        emulator was started with (whatever ``reseed`` did since), its data, an empty
+        journal, no fault rules and the real clock.
+
+        The data comes from the snapshot taken once after the fixture was generated; only
+        the tables written since are copied back (see :meth:`Store.restore`), so this costs
+        what the last test touched, never a Faker run.
+        """
+        with self.store.transaction():
+            if self._session is None:  # an existing store was opened: the fixture is loaded on first reset
+                self._populate()
+                self._remember_session()
+            fixture_ref, fixture, accounts, seed, snapshot = self._session
+            self.fixture_ref, self.fixture, self.accounts = fixture_ref, fixture, accounts
+            self.seed = self.ids.seed = seed
+            self._initial = snapshot
+            self.store.restore(snapshot)
+            self._backends.clear()
+            self.journal.clear()
+            self.faults.clear()
+            self.jobs.reload()
+        self.clock.real()
+
     def reseed(self, seed: int | None = None, fixture: Any = None) -> None:
-        """Reset with another seed and/or fixture."""
+        """Reset with another seed and/or fixture (kept until the next :meth:`reset_session`)."""
         with self.store.transaction():
             if fixture is not None:
                 loaded = load_fixture(fixture)

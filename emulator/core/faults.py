@@ -78,8 +78,10 @@ class Faults:
             return [r.describe() for r in self._rules]
 
     def clear(self) -> None:
+        """Drop every rule; ids start again at 1."""
         with self._lock:
             self._rules.clear()
+            self._next_id = 1
 
     def remove(self, rule_id: int) -> bool:
         with self._lock:

@@ -151,14 +151,15 @@ class Recorded:
 
     __slots__ = ("seq", "epoch", "vendor", "account", "method", "path", "route", "query", "headers", "body",
                  "status", "response", "response_json", "duration", "notes", "fault", "body_size",
-                 "response_size", "cut", "held")
+                 "response_size", "cut", "held", "unmatched")
 
     def __init__(self, epoch: float, vendor: str, account: str | None, method: str, path: str, route: str,
                  query: str, headers: dict, body: bytes | None, status: int | None, response: bytes | None,
                  response_json: bool, duration: float, notes: list, fault: dict | None = None,
-                 body_size: int | None = None):
+                 body_size: int | None = None, unmatched: bool = False):
         """Positional, in this order: one is made per request served. ``body_size`` is the
-        body's length when ``body`` holds only its first bytes."""
+        body's length when ``body`` holds only its first bytes; ``unmatched``: no route
+        answered it (a 404 "no route")."""
         self.seq = 0
         self.epoch, self.vendor, self.account, self.method = epoch, vendor, account, method
         self.path, self.route, self.query, self.headers, self.body = path, route, query, headers, body
@@ -168,6 +169,7 @@ class Recorded:
         self.response_size = len(response) if response is not None else None
         self.cut: dict | None = None  # {"body" | "response": the setting that cut it}
         self.held = 0  # body and response bytes this entry holds in the journal
+        self.unmatched = unmatched
 
     def view(self, bodies: bool = True) -> dict:
         """The entry as a JSON-ready dict; without ``bodies``, no headers, body or response."""
@@ -193,6 +195,8 @@ class Recorded:
         view["notes"] = [redact_note(item) for item in self.notes]
         if self.fault is not None:
             view["fault"] = self.fault
+        if self.unmatched:
+            view["unmatched"] = True
         if self.cut:
             view["truncated"] = {part: {"bytes": self.body_size if part == "body" else self.response_size,
                                         "kept": len((self.body if part == "body" else self.response) or b""),
@@ -304,8 +308,10 @@ class Journal:
             entry.cut, entry.body, entry.response = cut, None, None
 
     def entries(self, vendor: str | None = None, method: str | None = None, path: str | None = None,
-                account: str | None = None, limit: int | None = None, bodies: bool = True) -> list[dict]:
-        """Entries as JSON-ready dicts, newest last; ``path`` is a glob or an exact path.
+                account: str | None = None, limit: int | None = None, bodies: bool = True,
+                unmatched: bool | None = None) -> list[dict]:
+        """Entries as JSON-ready dicts, newest last; ``path`` is a glob or an exact path;
+        ``unmatched`` keeps only the requests no route answered (or, False, the others).
 
         ``limit`` keeps the newest ``limit`` matches, and only those are turned into views;
         without ``bodies`` the views leave out headers, body and response (cheaper to build).
@@ -325,6 +331,8 @@ class Journal:
                 continue
             if path and not (e.path == path or fnmatchcase(e.path, path)):
                 continue
+            if unmatched is not None and e.unmatched != unmatched:
+                continue
             chosen.append(e)
             if limit is not None and len(chosen) >= limit:
                 break
@@ -335,32 +343,42 @@ class Journal:
         return self._held
 
     def clear(self) -> None:
+        """Drop every entry; numbering starts again at 1 (a reset test sees the same ``seq``)."""
         with self._lock:
             self._entries.clear()
             self._holding.clear()
             self._held = 0
+            self._seq = 0
 
     def __len__(self) -> int:
         return len(self._entries)
 
 
-def lint_summary(entries: list[dict]) -> dict:
-    """Notes of journal entries, per vendor, endpoint (method and route) and field.
+def lint_summary(entries: list[dict], kind: str | None = None) -> dict:
+    """Notes of journal entries, per vendor, endpoint (method and route), field and kind.
 
-    ``{"total": n, "vendors": {v: {"POST /route": {field: {"count", "rules", "examples"}}}}}``
+    ``{"total": n, "kinds": {kind: n}, "vendors": {v: {"POST /route": {field: {"count",
+    "kinds": {kind: n}, "rules", "examples"}}}}}``; ``kind`` keeps the notes of one kind.
     """
     vendors: dict = {}
+    kinds: dict = dict.fromkeys(NOTE_KINDS, 0)
     total = 0
     for entry in entries:
         for item in entry.get("notes") or ():
+            item_kind = item.get("kind")
+            if kind is not None and item_kind != kind:
+                continue
             total += 1
+            kinds[item_kind] = kinds.get(item_kind, 0) + 1
             endpoint = f"{entry.get('method')} {entry.get('route') or entry.get('path')}"
             per_field = vendors.setdefault(entry.get("vendor"), {}).setdefault(endpoint, {})
-            summary = per_field.setdefault(item.get("field"), {"count": 0, "rules": [], "examples": []})
+            summary = per_field.setdefault(item.get("field"), {"count": 0, "kinds": {}, "rules": [], "examples": []})
             summary["count"] += 1
+            summary["kinds"][item_kind] = summary["kinds"].get(item_kind, 0) + 1
             if item.get("rule") not in summary["rules"]:
                 summary["rules"].append(item.get("rule"))
             if len(summary["examples"]) < 3:
                 summary["examples"].append({"sent": item.get("sent"), "used": item.get("used"),
-                                            "rule": item.get("rule"), "request": entry.get("seq")})
-    return {"total": total, "vendors": vendors}
+                                            "rule": item.get("rule"), "kind": item_kind,
+                                            "request": entry.get("seq")})
+    return {"total": total, "kinds": kinds, "vendors": vendors}

@@ -25,7 +25,6 @@ Persistence (``path`` given) is a snapshot plus a write-ahead log:
 """
 from __future__ import annotations
 
-import copy
 import gc
 import json
 import os
@@ -418,6 +417,8 @@ class Store:
         self._wal_lines = 0
         self._wal = None
         self._transaction = _Transaction(self)
+        self._base: dict | None = None  # the last snapshot taken or restored ...
+        self._touched: set[str] = set()  # ... and the tables written since
         self.db = _Database(storage=_Storage)
         self.db.storage.write({})
         self.existed = False
@@ -453,6 +454,7 @@ class Store:
         return self._transaction
 
     def _log(self, entry: list) -> None:
+        self._touched.add(entry[1])
         if self._wal is not None:
             self._pending.append(json.dumps(entry, separators=(",", ":"), ensure_ascii=False))
 
@@ -467,29 +469,51 @@ class Store:
 
     # -- whole-store operations ------------------------------------------------------
     def snapshot(self) -> dict:
-        """A deep copy of every table, for a fast :meth:`restore`."""
+        """A deep copy of every table, for a fast :meth:`restore`.
+
+        The store remembers it: restoring this same snapshot later copies back only the
+        tables written since (copy-on-reset), so a reset costs what the test touched, not
+        what the fixture holds. Treat the snapshot as read only.
+        """
         with self.lock:
-            return copy.deepcopy(self.db.storage.read() or {})
+            data = {name: copy_json(raw) for name, raw in (self.db.storage.read() or {}).items()}
+            self._base, self._touched = data, set()
+            return data
 
     def restore(self, data: dict, *, prefix: str | None = None) -> None:
-        """Replace all tables (or those whose name starts with ``prefix``) by ``data``."""
+        """Replace all tables (or those whose name starts with ``prefix``) by ``data``.
+
+        When ``data`` is the snapshot the store was last taken at or restored to, only the
+        tables written since are replaced (each by a copy of its snapshot, its indexes
+        rebuilt); every other table already holds the snapshot's documents, in its order.
+        """
         with self.transaction():
             tables = self.db.storage.read() or {}
-            for name in list(tables):
-                if prefix is None or name.startswith(prefix):
+            if data is self._base:
+                names = {n for n in self._touched if prefix is None or n.startswith(prefix)}
+            else:
+                names = {n for n in (*tables, *data) if prefix is None or n.startswith(prefix)}
+            for name in sorted(names):
+                if name in tables:
                     del tables[name]
                     self._log(["drop", name])
-            for name, raw in data.items():
-                if prefix is None or name.startswith(prefix):
-                    tables[name] = copy.deepcopy(raw)
+                raw = data.get(name)
+                if raw is not None:
+                    tables[name] = copy_json(raw)
                     for key, doc in raw.items():
                         self._log(["put", name, int(key), doc])
             self.db.storage.write(tables)
             self.db.clear_cache()
-            for name, coll in list(self._collections.items()):
-                if prefix is None or name.startswith(prefix):
+            for name in names:
+                coll = self._collections.get(name)
+                if coll is not None:
                     coll.table._next_id = None
                     coll._rebuild()
+            if data is self._base or prefix is None:
+                self._base = data
+                self._touched -= names
+            else:  # the tables now hold ``data``, which may differ from the remembered snapshot
+                self._touched |= names
 
     def clear(self, prefix: str | None = None) -> None:
         self.restore({}, prefix=prefix)

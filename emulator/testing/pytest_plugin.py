@@ -1,33 +1,88 @@
-"""pytest plugin (active once the package is installed): the ``contact_emulator`` fixture.
+"""pytest plugin (active once the package is installed): ``contact_emulator``,
+``emulated_vendors`` and ``fake_contact``.
 
-One live emulator per test session (per worker under pytest-xdist), on a free loopback
-port, reset before every test. Options: ``--contact-emulator-fixture`` /
-``contact_emulator_fixture`` (default ``default``) and ``--contact-emulator-seed`` /
-``contact_emulator_seed`` (default 0).
+One emulator per test session (per worker under pytest-xdist), put back before every test
+to the session's fixture, seed and data, with an empty journal, no fault rules and the real
+clock: what a test changes (``seed()`` included) lasts for that test only. Options (command
+line, or ini without the dashes):
+
+* ``--contact-emulator-fixture`` (default ``default``), ``--contact-emulator-seed`` (0);
+* ``--contact-emulator-port`` (0: a free port): a fixed port for the live server, to open the
+  dashboard during a test; worker ``gwN`` of pytest-xdist takes ``port + N``;
+* ``--contact-emulator-check``: run ``handle.check()`` after every test that used a fixture;
+* ``--emulated-vendors-strict``: ``emulated_vendors`` refuses any host it does not emulate.
+
+The marker ``@pytest.mark.contact_emulator(check=..., strict=...)`` overrides the last two for
+one test.
 """
 from __future__ import annotations
+
+import os
 
 import pytest
 
 from .handle import EmulatorHandle
 
+_OPTIONS = {  # name -> (help, ini default)
+    "contact_emulator_fixture": ("fixture the emulator loads for the session", "default"),
+    "contact_emulator_seed": ("seed of the session's generated data and ids", "0"),
+    "contact_emulator_port": ("fixed port of the contact_emulator live server (0: a free port; "
+                              "xdist worker gwN takes port + N)", "0"),
+    "contact_emulator_check": ("fail a test that made a request no route answered or that got a 5xx "
+                               "(handle.check() after the test)", "false"),
+    "emulated_vendors_strict": ("emulated_vendors: a request to any host the emulator does not serve "
+                                "raises UnexpectedHost", "false"),
+}
+_FLAGS = {"contact_emulator_check", "emulated_vendors_strict"}
+
 
 def pytest_addoption(parser):
     group = parser.getgroup("contact-emulator")
-    group.addoption("--contact-emulator-fixture", default=None,
-                    help="fixture the contact_emulator server loads (default: 'default')")
-    group.addoption("--contact-emulator-seed", default=None, type=int,
-                    help="seed of the contact_emulator server (default: 0)")
-    parser.addini("contact_emulator_fixture", "fixture the contact_emulator server loads", default="default")
-    parser.addini("contact_emulator_seed", "seed of the contact_emulator server", default="0")
+    for name, (text, default) in _OPTIONS.items():
+        flag = "--" + name.replace("_", "-")
+        if name in _FLAGS:
+            group.addoption(flag, action="store_const", const="true", default=None, help=text)
+        else:
+            group.addoption(flag, default=None, help=f"{text} (default: {default})")
+        parser.addini(name, text, default=default)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "contact_emulator(check=None, strict=None): per-test options of the "
+                                       "contact emulator fixtures")
+
+
+def _option(config, name: str) -> str:
+    value = config.getoption(name)
+    return str(config.getini(name) if value is None else value)
+
+
+def _int_option(config, name: str) -> int:
+    raw = _option(config, name)
+    try:
+        return int(raw)
+    except ValueError:
+        raise pytest.UsageError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _flag(item, name: str, marker_key: str) -> bool:
+    marker = item.get_closest_marker("contact_emulator")
+    if marker is not None and marker.kwargs.get(marker_key) is not None:
+        return bool(marker.kwargs[marker_key])
+    return _option(item.config, name).strip().lower() in {"1", "true", "yes", "on"}
 
 
 def _settings(config) -> dict:
-    fixture = config.getoption("--contact-emulator-fixture") or config.getini("contact_emulator_fixture")
-    seed = config.getoption("--contact-emulator-seed")
-    if seed is None:
-        seed = int(config.getini("contact_emulator_seed") or 0)
-    return {"fixture": fixture, "seed": seed, "background_jobs": True}
+    return {"fixture": _option(config, "contact_emulator_fixture"),
+            "seed": _int_option(config, "contact_emulator_seed")}
+
+
+def _port(config) -> int:
+    port = _int_option(config, "contact_emulator_port")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if port and worker.startswith("gw") and worker[2:].isdigit():
+        port += int(worker[2:])
+    return port
 
 
 @pytest.fixture(scope="session")
@@ -36,9 +91,15 @@ def contact_emulator_server(request):
     from .. import create_app
     from .live import LiveServer
 
-    app = create_app(_settings(request.config))
-    server = LiveServer(app)  # binds now, in this thread: a bind error fails here
+    app = create_app({**_settings(request.config), "background_jobs": True})
+    port = _port(request.config)
+    try:
+        server = LiveServer(app, port=port)  # binds now, in this thread: a bind error fails here
+    except OSError as exc:
+        app.extensions["emulator"].close()
+        raise pytest.UsageError(f"contact_emulator_port={port}: cannot listen there ({exc})") from None
     server.start()
+    server.handle = EmulatorHandle(app, server.url)
     yield server
     server.stop()
     app.extensions["emulator"].close()
@@ -49,30 +110,51 @@ def emulated_vendors_app(request):
     """The session's in-process emulator app (no server)."""
     from .. import create_app
 
-    app = create_app({k: v for k, v in _settings(request.config).items() if k != "background_jobs"})
+    app = create_app(_settings(request.config))
+    app.handle = EmulatorHandle(app)
     yield app
     app.extensions["emulator"].close()
 
 
 @pytest.fixture
-def emulated_vendors(emulated_vendors_app) -> EmulatorHandle:
-    """``requests`` calls to the vendors' real hosts go into the emulator in-process (no
-    socket); the handle is reset for this test. Other hosts pass through untouched."""
+def emulated_vendors(request, emulated_vendors_app) -> EmulatorHandle:
+    """``requests`` and ``httpx`` calls to the vendors' real hosts go into the emulator
+    in-process (no socket), which is put back to the session's state for this test. Other
+    hosts pass through untouched unless strict (``--emulated-vendors-strict``)."""
     from .intercept import intercept
 
-    with intercept(emulated_vendors_app) as handle:
-        handle.clock.real()
-        handle.reset()
+    emulated_vendors_app.extensions["emulator"].reset_session()
+    strict = _flag(request.node, "emulated_vendors_strict", "strict")
+    with intercept(emulated_vendors_app, strict=strict, handle=emulated_vendors_app.handle) as handle:
         yield handle
 
 
 @pytest.fixture
 def contact_emulator(contact_emulator_server) -> EmulatorHandle:
-    """A handle on the session's live emulator, reset (data, journal, clock) for this test."""
-    handle = EmulatorHandle(contact_emulator_server.app, contact_emulator_server.url)
-    handle.clock.real()
-    handle.reset()
-    return handle
+    """A handle on the session's live emulator, put back to the session's state for this test."""
+    contact_emulator_server.app.extensions["emulator"].reset_session()
+    return contact_emulator_server.handle
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """With ``contact_emulator_check``, a passed test that made an unmatched request or got a
+    5xx no fault rule asked for is reported failed, with the requests in question."""
+    outcome = yield
+    report = outcome.get_result()
+    if call.when != "call" or not report.passed:
+        return
+    funcargs = getattr(item, "funcargs", {})
+    handles = [funcargs[name] for name in ("contact_emulator", "emulated_vendors") if name in funcargs]
+    if not handles or not _flag(item, "contact_emulator_check", "check"):
+        return
+    for handle in handles:
+        try:
+            handle.check()
+        except AssertionError as exc:
+            report.outcome = "failed"
+            report.longrepr = f"contact emulator check (contact_emulator_check): {exc}"
+            return
 
 
 @pytest.fixture
@@ -101,13 +183,17 @@ def fake_contact(request):
 def make_fake_payload(specs: dict, fake, vendor: str, endpoint: str | None = None, n: int | None = None,
                       **options):
     """A valid payload of ``vendor`` (see the ``fake_contact`` fixture)."""
+    from .handle import BadArgument
+
     spec = specs.get(vendor)
     if spec is None:
-        raise KeyError(f"unknown vendor {vendor!r}; known: {', '.join(sorted(specs))}")
+        raise BadArgument(f"vendor={vendor!r} is not known; known: {', '.join(sorted(specs))}")
     if endpoint is None and n is None and not options:
         return spec.fake_contact(fake)
     factory = spec.fake_payloads.get(endpoint or "default")
     if factory is None:
-        raise KeyError(f"{vendor} has no fake payload {endpoint or 'default'!r}; "
-                       f"known: {', '.join(sorted(spec.fake_payloads)) or 'none'}")
+        raise BadArgument(f"endpoint={endpoint!r}: {vendor} has no fake payload {endpoint or 'default'!r}; "
+                          f"known: {', '.join(sorted(spec.fake_payloads)) or 'none'}")
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+        raise BadArgument(f"n must be a positive whole number, got {n!r}")
     return factory(fake, n=n, **options)
