@@ -494,14 +494,19 @@ class Store:
             else:
                 names = {n for n in (*tables, *data) if prefix is None or n.startswith(prefix)}
             for name in sorted(names):
-                if name in tables:
-                    del tables[name]
-                    self._log(["drop", name])
                 raw = data.get(name)
+                if name in tables:
+                    self._log(["drop", name])
+                    if raw is None:
+                        del tables[name]
                 if raw is not None:
-                    tables[name] = copy_json(raw)
+                    tables[name] = copy_json(raw)  # in place: the table keeps its position
                     for key, doc in raw.items():
                         self._log(["put", name, int(key), doc])
+            if prefix is None and list(tables) != list(data):  # a table dropped and made again
+                ordered = {name: tables[name] for name in data}
+                tables.clear()
+                tables.update(ordered)
             self.db.storage.write(tables)
             self.db.clear_cache()
             for name in names:
