@@ -113,6 +113,15 @@ def blueprint():
                                               reject_statuses=[406])
         return {"delivery": delivery}, 202
 
+    @bp.post("/notes")
+    def notes():
+        """Records the notes the body lists (``{"notes": [{field, sent, used, rule, kind}]}``), so
+        tests of the lint can make notes of any field path and kind."""
+        authenticate()
+        for item in json_object().get("notes", []):
+            note(item["field"], item.get("sent"), item.get("used"), item["rule"], item["kind"])
+        return {"noted": True}
+
     @bp.get("/echo")
     def echo():
         authenticate()

@@ -239,7 +239,7 @@ def test_openapi_document_is_valid_and_lists_every_vendor_route(sample):
     doc = sample.get("/_emulator/openapi.json").json
     validate(doc)
     assert set(doc["paths"]) == {"/sample/contacts", "/sample/contacts/{contact_id}", "/sample/jobs",
-                                 "/sample/jobs/{job_id}", "/sample/hooks", "/sample/echo"}
+                                 "/sample/jobs/{job_id}", "/sample/hooks", "/sample/notes", "/sample/echo"}
     get_one = doc["paths"]["/sample/contacts/{contact_id}"]["get"]
     assert get_one["parameters"][0]["schema"] == {"type": "integer"}
     assert "4XX" in get_one["responses"]
