@@ -1,0 +1,16 @@
+"""The live ``contact_emulator`` fixture, one Octopush create per test."""
+import os
+
+import pytest
+import requests
+
+TESTS = int(os.environ.get("BENCH_PERTEST_TESTS", "300"))
+
+AUTH = {"api-login": "demo@example.com", "api-key": "octopush-demo-key"}
+
+
+@pytest.mark.parametrize("i", range(TESTS))
+def test_one_create(contact_emulator, i):
+    resp = requests.post(contact_emulator.base_url("octopush") + "/v1/public/contact/create", headers=AUTH,
+                         json={"contacts": [{"phone_number": f"+336{i:08d}", "first_name": "Ann"}]}, timeout=5)
+    assert resp.status_code == 201
