@@ -155,20 +155,18 @@ class intercept(contextlib.ContextDecorator):  # noqa: N801 - used like a functi
         async_transports = {h: kinds["AsyncEmulatorTransport"](app, rewrite.get(h)) for h in hosts}
         refuse, arefuse = kinds["Refusing"](self), kinds["AsyncRefusing"](self)
 
-        def pick_sync(client, url):
-            host = url.host.lower()
-            transport = sync_transports.get(host)
-            if transport is not None:
-                return transport
-            return refuse if self._refused(host) else sync_pick(client, url)
+        def picker(original, transports, refusing):
+            def transport_for_url(client, url):
+                host = url.host.lower()
+                transport = transports.get(host)
+                if transport is not None:
+                    return transport
+                return refusing if self._refused(host) else original(client, url)
 
-        def pick_async(client, url):
-            host = url.host.lower()
-            transport = async_transports.get(host)
-            if transport is not None:
-                return transport
-            return arefuse if self._refused(host) else async_pick(client, url)
+            return transport_for_url
 
+        pick_sync = picker(sync_pick, sync_transports, refuse)
+        pick_async = picker(async_pick, async_transports, arefuse)
         httpx.Client._transport_for_url = pick_sync
         httpx.AsyncClient._transport_for_url = pick_async
 
