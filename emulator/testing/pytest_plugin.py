@@ -95,9 +95,10 @@ def contact_emulator_server(request):
     port = _port(request.config)
     try:
         server = LiveServer(app, port=port)  # binds now, in this thread: a bind error fails here
-    except OSError as exc:
+    except (OSError, SystemExit) as exc:  # werkzeug exits when the port is taken
         app.extensions["emulator"].close()
-        raise pytest.UsageError(f"contact_emulator_port={port}: cannot listen there ({exc})") from None
+        reason = exc if isinstance(exc, OSError) else "the address is in use"
+        raise pytest.UsageError(f"contact_emulator_port={port}: cannot listen there ({reason})") from None
     server.start()
     server.handle = EmulatorHandle(app, server.url)
     yield server
