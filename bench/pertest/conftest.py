@@ -2,12 +2,13 @@
 
 The whole run protocol of a test (set-up, call, teardown) is timed; the first and the last
 test are left out, since they also set up and tear down the session's fixtures. The mean
-is written as JSON to ``$BENCH_PERTEST_OUT``.
+and the median are written as JSON to ``$BENCH_PERTEST_OUT``.
 """
 from __future__ import annotations
 
 import json
 import os
+import statistics
 import time
 
 import pytest
@@ -28,4 +29,5 @@ def pytest_sessionfinish(session, exitstatus):
     if out and len(_times) > 2:
         inner = _times[1:-1]
         with open(out, "w") as fh:
-            json.dump({"tests": len(_times), "mean_s": sum(inner) / len(inner), "failed": session.testsfailed}, fh)
+            json.dump({"tests": len(_times), "mean_s": sum(inner) / len(inner), "median_s": statistics.median(inner),
+                       "failed": session.testsfailed}, fh)
