@@ -17,8 +17,6 @@ one test.
 """
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from .handle import EmulatorHandle
@@ -79,7 +77,9 @@ def _settings(config) -> dict:
 
 def _port(config) -> int:
     port = _int_option(config, "contact_emulator_port")
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    # an xdist worker's config has ``workerinput`` (the environment variable alone is inherited
+    # by a pytest run started from inside a worker)
+    worker = (getattr(config, "workerinput", None) or {}).get("workerid", "")
     if port and worker.startswith("gw") and worker[2:].isdigit():
         port += int(worker[2:])
     return port

@@ -68,3 +68,32 @@ def test_strict_option_and_ini(pytester):
     pytester.runpytest_subprocess("-p", "no:cacheprovider", "--emulated-vendors-strict").assert_outcomes(passed=2)
     pytester.makeini("[pytest]\nemulated_vendors_strict = true\n")
     pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=2)
+
+
+XDIST_PORT_SUITE = '''
+import os
+
+import pytest
+
+
+@pytest.mark.parametrize("i", range(4))
+def test_each_worker_takes_port_plus_its_number(contact_emulator, request, i):
+    base = int(request.config.getoption("contact_emulator_port"))
+    worker = int(os.environ["PYTEST_XDIST_WORKER"].removeprefix("gw"))
+    assert contact_emulator.url == f"http://127.0.0.1:{base + worker}"
+'''
+
+
+def test_fixed_port_under_xdist(pytester):
+    pytester.makepyfile(test_port=XDIST_PORT_SUITE)
+    with socket.socket() as a, socket.socket() as b:  # two free neighbouring ports are likely, not certain
+        a.bind(("127.0.0.1", 0))
+        port = a.getsockname()[1]
+        try:
+            b.bind(("127.0.0.1", port + 1))
+        except OSError:
+            port = None
+    if port is None:
+        port = free_port()
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", f"--contact-emulator-port={port}")
+    result.assert_outcomes(passed=4)
