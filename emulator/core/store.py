@@ -31,11 +31,14 @@ import os
 import threading
 from collections.abc import Callable, Hashable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from tinydb import TinyDB
 from tinydb.storages import MemoryStorage
 from tinydb.table import Document, Table
+
+from . import persistence
 
 KeyFn = Callable[[dict], Any]
 
@@ -109,7 +112,11 @@ class Index:
     unique: bool = True
 
     def keys_of(self, doc: dict) -> tuple:
-        value = self.key(doc)
+        return self.split(self.key(doc))
+
+    @staticmethod
+    def split(value) -> tuple:
+        """What ``key`` answered, as a tuple of keys."""
         if value is None:
             return ()
         if isinstance(value, (list, tuple, set, frozenset)):
@@ -118,30 +125,45 @@ class Index:
 
 
 class _IntKeyView(MutableMapping):
-    """The raw (string-keyed) table seen with int keys; remembers what it touched."""
+    """The raw (string-keyed) table seen with int keys; remembers what it touched, and the
+    index keys each touched document had before the operation changed it (``before``)."""
 
-    __slots__ = ("raw", "touched", "removed", "cleared")
+    __slots__ = ("raw", "touched", "removed", "cleared", "before", "keys_of")
 
-    def __init__(self, raw: dict):
+    def __init__(self, raw: dict, keys_of: Callable[[dict], dict] | None = None):
         self.raw = raw
         self.touched: set[int] = set()
         self.removed: set[int] = set()
         self.cleared = False
+        self.before: dict[int, dict[str, tuple]] = {}
+        self.keys_of = keys_of
+
+    def _remember(self, doc_id: int, doc: dict) -> None:
+        if self.keys_of is not None and doc_id not in self.before:
+            self.before[doc_id] = self.keys_of(doc)
 
     def __getitem__(self, doc_id):
         doc = self.raw[str(doc_id)]
-        self.touched.add(int(doc_id))  # TinyDB updates documents in place after a get
+        doc_id = int(doc_id)
+        self._remember(doc_id, doc)  # TinyDB updates documents in place after a get
+        self.touched.add(doc_id)
         return doc
 
     def __setitem__(self, doc_id, doc):
+        doc_id = int(doc_id)
+        old = self.raw.get(str(doc_id))
+        if old is not None:
+            self._remember(doc_id, old)
         self.raw[str(doc_id)] = doc
-        self.touched.add(int(doc_id))
-        self.removed.discard(int(doc_id))
+        self.touched.add(doc_id)
+        self.removed.discard(doc_id)
 
     def __delitem__(self, doc_id):
+        doc_id = int(doc_id)
+        self._remember(doc_id, self.raw[str(doc_id)])
         del self.raw[str(doc_id)]
-        self.removed.add(int(doc_id))
-        self.touched.discard(int(doc_id))
+        self.removed.add(doc_id)
+        self.touched.discard(doc_id)
 
     def __contains__(self, doc_id):
         return str(doc_id) in self.raw
@@ -165,6 +187,7 @@ class IndexedTable(Table):
     def __init__(self, storage, name, cache_size=0, persist_empty=False):
         super().__init__(storage, name, cache_size=0, persist_empty=persist_empty)
         self.on_change: Callable[[_IntKeyView], None] | None = None
+        self.keys_of: Callable[[dict], dict] | None = None
 
     def _update_table(self, updater):
         tables = self._storage.read()
@@ -172,7 +195,7 @@ class IndexedTable(Table):
             tables = {}
             self._storage.write(tables)
         raw = tables.setdefault(self.name, {})
-        view = _IntKeyView(raw)
+        view = _IntKeyView(raw, self.keys_of)
         updater(view)
         if self.on_change is not None:
             self.on_change(view)
@@ -197,17 +220,22 @@ class Collection:
         self.name = name
         self.table: IndexedTable = store.db.table(name)
         self.table.on_change = self._changed
+        self.table.keys_of = self._keys
         self.indexes = indexes
         self._maps: dict[str, dict] = {}
-        self._old_keys: dict[int, dict[str, tuple]] = {}
         self._rebuild()
 
     # -- indexes -------------------------------------------------------------------
+    # A document's index keys are worked out from the document itself when it is written,
+    # and from the stored document just before a write replaces or changes it (the
+    # ``before`` of the table view, ``write_many``'s look at the raw table): nothing per
+    # document is kept besides the index dicts, so opening a store builds only those.
     def _rebuild(self) -> None:
-        self._maps = {name: {} for name in self.indexes}
-        self._old_keys = {}
-        for key, doc in self._raw().items():
-            self._index_add(int(key), doc)
+        """Index every stored document (on open, after a clear or a restore)."""
+        raw = self._raw()
+        with collector_paused(len(raw)):
+            self._maps = {name: _index_map(index, raw) for name, index in self.indexes.items()}
+        _settle(len(raw))
 
     def _raw(self) -> dict:
         tables = self.store.db.storage.read() or {}
@@ -234,15 +262,14 @@ class Collection:
                         m[key] = {doc_id: None}
                     else:
                         ids[doc_id] = None
-        self._old_keys[doc_id] = keys
 
-    def _index_remove(self, doc_id: int) -> None:
-        remembered = self._old_keys.pop(doc_id, None)
-        if not remembered:
+    def _index_remove(self, doc_id: int, keys: dict[str, tuple] | None) -> None:
+        """Drop ``doc_id`` from the indexes under ``keys`` (the keys it had when indexed)."""
+        if not keys:
             return
-        for name, keys in remembered.items():
+        for name, doc_keys in keys.items():
             index, m = self.indexes[name], self._maps[name]
-            for key in keys:
+            for key in doc_keys:
                 if index.unique:
                     if m.get(key) == doc_id:
                         del m[key]
@@ -273,15 +300,16 @@ class Collection:
         if view.cleared:
             self._rebuild()
             store._log(["drop", self.name])
+        before = view.before
         for doc_id in view.removed:
-            self._index_remove(doc_id)
+            self._index_remove(doc_id, before.get(doc_id))
             store._log(["del", self.name, doc_id])
         raw = view.raw
         for doc_id in view.touched:
             doc = raw.get(str(doc_id))
             if doc is None:
                 continue
-            self._index_remove(doc_id)
+            self._index_remove(doc_id, before.get(doc_id))
             self._index_add(doc_id, doc)
             store._log(["put", self.name, doc_id, doc])
 
@@ -313,6 +341,21 @@ class Collection:
         """Every document with ``key`` in a non-unique index, oldest first (no scan)."""
         ids = self._maps[index].get(key) or []
         return [self.get(i) for i in list(ids)]
+
+    def ids_with(self, index: str, key: Hashable) -> list[int]:
+        """Ids of every document with ``key`` in an index, unique or not (no scan)."""
+        found = self._maps[index].get(key)
+        if found is None:
+            return []
+        return [found] if self.indexes[index].unique else list(found)
+
+    def page(self, offset: int = 0, limit: int | None = None, newest_first: bool = False) -> list[tuple[int, dict]]:
+        """(id, document) pairs of one page, in the order they were first written (or the
+        reverse): it costs what the page skips and holds, not what the table holds. The
+        documents are the stored ones: read only, under the store lock."""
+        raw = self._raw()
+        keys = reversed(raw) if newest_first else iter(raw)
+        return [(int(key), raw[key]) for key in islice(keys, offset, None if limit is None else offset + limit)]
 
     def all(self) -> list[Document]:
         return [Document(copy_json(doc), int(k)) for k, doc in self._raw().items()]
@@ -386,7 +429,9 @@ class Collection:
                     doc_id = first + len(new_ids)
                     new_ids.append(doc_id)
                 else:
-                    self._index_remove(doc_id)
+                    old = raw.get(str(doc_id))
+                    if old is not None:
+                        self._index_remove(doc_id, self._keys(old))
                 raw[str(doc_id)] = doc
                 self._index_add(doc_id, doc, keys)
                 store._log(["put", self.name, doc_id, doc])
@@ -403,6 +448,31 @@ class Collection:
             self.table.truncate()
 
 
+_SCALAR_KEYS = frozenset({str, int, float})
+
+
+def _index_map(index: Index, raw: dict) -> dict:
+    """The dict of ``index`` over a raw table, as :meth:`Collection._index_add` builds it
+    document by document; a unique index of one plain key per document is built in one
+    pass of C loops (opening a store of a million contacts)."""
+    keys = list(map(index.key, raw.values()))
+    if index.unique and set(map(type, keys)) <= _SCALAR_KEYS:
+        return dict(zip(keys, map(int, raw), strict=True))
+    m: dict = {}
+    split = index.split
+    for doc_id, value in zip(map(int, raw), keys, strict=True):
+        for k in split(value):
+            if index.unique:
+                m[k] = doc_id
+            else:
+                ids = m.get(k)
+                if ids is None:
+                    m[k] = {doc_id: None}
+                else:
+                    ids[doc_id] = None
+    return m
+
+
 class Store:
     """All tables of one emulator, one re-entrant lock, optional persistence."""
 
@@ -416,6 +486,8 @@ class Store:
         self._pending: list[str] = []
         self._wal_lines = 0
         self._wal = None
+        self._compactor: persistence.Compactor | None = None
+        self._merged_upto = self._rotated_upto = 0  # closed logs: merged into the snapshot / written
         self._transaction = _Transaction(self)
         self._base: dict | None = None  # the last snapshot taken or restored ...
         self._touched: set[str] = set()  # ... and the tables written since
@@ -523,50 +595,99 @@ class Store:
     def clear(self, prefix: str | None = None) -> None:
         self.restore({}, prefix=prefix)
 
-    # -- persistence -----------------------------------------------------------------
+    # -- persistence (emulator.core.persistence has the files) -------------------------
     def _open_files(self) -> None:
-        data: dict = {}
-        if os.path.exists(self.path):
-            self.existed = True
-            with open(self.path, encoding="utf-8") as fh:
-                text = fh.read()
-            data = json.loads(text) if text.strip() else {}
-        wal_path = self.path + ".wal"
-        if os.path.exists(wal_path):
-            self.existed = True
-            with open(wal_path, encoding="utf-8") as fh:
-                for line in fh:
-                    try:
-                        entry = json.loads(line)
-                    except ValueError:
-                        break  # a torn last line from a crash: everything before it counts
-                    _replay(data, entry)
-        self.db.storage.write(data)
-        self._wal = open(wal_path, "a", encoding="utf-8")
-        self.compact()
+        with collector_paused():
+            opened = persistence.open_files(self.path)
+        self.existed = opened.existed
+        self.db.storage.write(opened.tables)
+        _settle(sum(map(len, opened.tables.values())))
+        self._wal = open(self.path + ".wal", "a", encoding="utf-8")
+        self._wal_lines = opened.wal_lines
+        self._merged_upto = opened.generation
+        self._rotated_upto = opened.last_segment
+        self._compactor = persistence.Compactor(self.path, on_end=self._compaction_ended)
+        if self._rotated_upto > self._merged_upto or self._wal_lines >= self.compact_every:
+            self.compact()
 
-    def compact(self) -> None:
-        """Write the whole state as a new snapshot (atomically), then empty the log."""
-        if not self.path:
+    def compact(self, wait: bool = False) -> None:
+        """Merge the log into a new snapshot, in a background process.
+
+        Under the lock only the log is rotated (closed, renamed ``PATH.wal.<n>``, a new one
+        opened); another process then merges the snapshot and the closed logs from the
+        files, so no request waits on it. One compaction runs at a time: while it runs the
+        log just grows, and the next flush past ``compact_every`` lines starts another.
+        ``wait`` blocks until the snapshot is written (tests, tools) and raises if it failed.
+        """
+        if self._wal is None:
             return
+        while True:
+            with self.lock:
+                busy = self._compactor.running()
+                if not busy:
+                    self._reap()
+                    if self._wal_lines:
+                        self._rotate()
+                    if self._rotated_upto > self._merged_upto:
+                        self._compactor.start(self._rotated_upto)
+                target = self._rotated_upto
+            if not wait:
+                return
+            self._compactor.wait()
+            with self.lock:
+                self._reap()
+            if not busy:
+                if self._merged_upto < target:
+                    raise RuntimeError(f"compaction of {self.path} failed: see the log")
+                return
+            # a compaction started by a flush ended: go round and merge what came after it
+
+    def _rotate(self) -> None:
+        wal = self.path + ".wal"
+        self._wal.close()
+        seq = self._rotated_upto + 1
+        os.replace(wal, f"{wal}.{seq}")
+        self._wal = open(wal, "a", encoding="utf-8")
+        persistence.fsync_dir(wal)  # the rename and the new log survive a crash
+        self._rotated_upto, self._wal_lines = seq, 0
+
+    def _compaction_ended(self) -> None:
+        """Start the next compaction at once when the log grew past ``compact_every`` lines
+        while the last one ran (a store written without a pause catches up)."""
         with self.lock:
-            tmp = self.path + ".tmp"
-            with open(tmp, "w", encoding="utf-8") as fh:
-                json.dump(self.db.storage.read() or {}, fh, separators=(",", ":"), ensure_ascii=False)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-            _fsync_dir(os.path.dirname(os.path.abspath(self.path)))
-            self._wal.truncate(0)
-            self._wal.seek(0)
-            self._wal_lines = 0
+            if self._wal is not None and self._reap() == 0 and self._wal_lines >= self.compact_every:
+                self.compact()
+
+    def _reap(self) -> int | None:
+        """The status of a compaction that ended since the last look (None: none did)."""
+        status = self._compactor.finished()
+        if status == 0:
+            self._merged_upto = max(self._merged_upto, self._compactor.upto)
+        return status
 
     def close(self) -> None:
-        if self._wal is not None:
-            with self.lock:
-                self.compact()
-                self._wal.close()
-                self._wal = None
+        """Stop at once: a compaction under way is ended (its logs stay and are replayed on
+        open). A small store (under :data:`CLOSE_SNAPSHOT_DOCS` documents) is written as a
+        snapshot first, so its files are one snapshot and an empty log."""
+        if self._wal is None:
+            return
+        with self.lock:
+            self._compactor.stop()
+            self._reap()
+            tables = self.db.storage.read() or {}
+            if (self._wal_lines or self._rotated_upto > self._merged_upto) and \
+                    sum(map(len, tables.values())) < CLOSE_SNAPSHOT_DOCS:
+                with persistence.file_lock(self.path):
+                    tmp = persistence.write_snapshot(self.path, tables, self._rotated_upto)
+                    persistence.install_snapshot(self.path, tmp, self._rotated_upto)
+                    self._wal.truncate(0)
+            self._wal.close()
+            self._wal = None
+
+
+CLOSE_SNAPSHOT_DOCS = 20_000
+"""Below this many stored documents, :meth:`Store.close` writes the snapshot (a few tens of
+milliseconds); above, it leaves the logs to be replayed on open and stops at once."""
 
 
 class _Transaction:
@@ -591,26 +712,3 @@ class _Transaction:
                 store._flush()
         finally:
             store.lock.release()
-
-
-def _replay(data: dict, entry: list) -> None:
-    op, name = entry[0], entry[1]
-    if op == "put":
-        data.setdefault(name, {})[str(entry[2])] = entry[3]
-    elif op == "del":
-        data.get(name, {}).pop(str(entry[2]), None)
-    elif op == "drop":
-        data.pop(name, None)
-
-
-def _fsync_dir(path: str) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -1,7 +1,6 @@
 """The command line (a real subprocess) and the pytest plugin (pytester runs, with xdist)."""
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
@@ -10,6 +9,8 @@ import sys
 import time
 
 import requests
+
+from emulator.core.persistence import read_snapshot
 
 pytest_plugins = ["pytester"]
 
@@ -64,7 +65,7 @@ def test_serve_with_waitress_env_vars_and_a_persistent_db(tmp_path):
         code, took, out = stop(proc)
     assert "(fixture 'empty', seed 5)" in banner[0]
     assert code == 0 and took < 2, out
-    assert isinstance(json.loads(db.read_text()), dict)  # compacted to a TinyDB file on shutdown
+    assert isinstance(read_snapshot(str(db))[0], dict)  # a small store is written as a snapshot on shutdown
 
 
 def test_serve_refuses_an_unknown_fixture():

@@ -1,13 +1,20 @@
 """The store: indexes, persistence (snapshot + write-ahead log), thread-safety."""
 from __future__ import annotations
 
+import glob
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 
 import pytest
 import requests
-from tinydb import TinyDB
 
+from emulator.core import persistence
+from emulator.core.persistence import read_snapshot
 from emulator.core.store import DuplicateKey, Index, Store, collector_paused
 
 from .conftest import KEY_A
@@ -115,8 +122,8 @@ def test_persistence_survives_a_restart(tmp_path):
         coll.insert({"email": "b@x.io"})
     coll.update(1, {"name": "Ann"})
     coll.remove(2)
-    # not compacted yet: the snapshot is empty and the log holds the writes
-    assert json.loads(path.read_text()) == {}
+    # not compacted yet: no snapshot, the log holds the writes
+    assert not path.exists()
     assert len((tmp_path / "store.json.wal").read_text().splitlines()) == 4
     reopened = make_store(path)  # as after a crash: replay the log
     again = reopened.collection("v", "a", "contacts")
@@ -124,32 +131,150 @@ def test_persistence_survives_a_restart(tmp_path):
     assert again.find("email", "a@x.io").doc_id == 1
     assert again.insert({"email": "c@x.io"}) == 2  # ids go on from the stored ones
     reopened.close()
-    # close compacts: the snapshot is a plain TinyDB file, the log is empty
+    # a small store is written as a snapshot on close, and its log emptied
     assert (tmp_path / "store.json.wal").read_text() == ""
-    with TinyDB(path) as plain:
-        assert sorted(d["email"] for d in plain.table("v:a:contacts").all()) == ["a@x.io", "c@x.io"]
+    tables, generation = read_snapshot(str(path))
+    assert sorted(d["email"] for d in tables["v:a:contacts"].values()) == ["a@x.io", "c@x.io"]
+    assert [d["email"] for d in make_store(path).collection("v", "a", "contacts").all()] == ["a@x.io", "c@x.io"]
 
 
-def test_a_torn_last_log_line_is_ignored(tmp_path):
+def test_indexes_follow_writes_to_documents_read_back_from_disk(tmp_path):
+    """Documents loaded on open carry no remembered keys: each kind of write finds the old
+    keys in the stored document before it changes it."""
+    path = tmp_path / "store.json"
+    coll = make_store(path).collection("v", "a", "contacts")
+    coll.write_many([{"email": f"{i}@x.io", "tags": ["t", f"t{i}"]} for i in range(5)])
+    coll = make_store(path).collection("v", "a", "contacts")
+    coll.update(1, {"email": "new0@x.io", "tags": ["u"]})
+    coll.replace(2, {"email": "new1@x.io", "tags": []})
+    coll.remove(3)
+    coll.write_many(replaces={4: {"email": "new3@x.io", "tags": ["u"]}})
+    assert [coll.find("email", f"{i}@x.io") for i in range(4)] == [None] * 4
+    assert [coll.find_id("email", f"new{i}@x.io") for i in (0, 1, 3)] == [1, 2, 4]
+    assert [d.doc_id for d in coll.find_all("tag", "t")] == [5]
+    assert sorted(d.doc_id for d in coll.find_all("tag", "u")) == [1, 4]
+    assert coll.find_all("tag", "t2") == [] and [d.doc_id for d in coll.find_all("tag", "t4")] == [5]
+    coll.insert({"email": "0@x.io"})  # the old key is free again
+    with pytest.raises(DuplicateKey):
+        coll.insert({"email": "new0@x.io"})
+
+
+def test_a_torn_last_log_line_is_ignored_and_cut_off(tmp_path):
     path = tmp_path / "store.json"
     store = make_store(path)
     store.collection("v", "a", "contacts").insert({"email": "a@x.io"})
     with open(str(path) + ".wal", "a") as fh:
         fh.write('["put","v:a:contacts",2,{"email":"b@')  # crash in the middle of a write
     reopened = make_store(path)
-    assert [d["email"] for d in reopened.collection("v", "a", "contacts").all()] == ["a@x.io"]
+    coll = reopened.collection("v", "a", "contacts")
+    assert [d["email"] for d in coll.all()] == ["a@x.io"]
+    coll.insert({"email": "c@x.io"})  # appended after the cut: read back on the next open
+    assert [d["email"] for d in make_store(path).collection("v", "a", "contacts").all()] == ["a@x.io", "c@x.io"]
 
 
-def test_compaction_replaces_the_snapshot_atomically(tmp_path):
+def test_compaction_writes_a_snapshot_from_the_closed_logs(tmp_path):
     path = tmp_path / "store.json"
     store = make_store(path, compact_every=10)
     coll = store.collection("v", "a", "contacts")
     for i in range(25):
         coll.insert({"email": f"{i}@x.io"})
-    assert len(json.loads(path.read_text())["v:a:contacts"]) == 20  # compacted twice
-    assert len((tmp_path / "store.json.wal").read_text().splitlines()) == 5
-    assert not (tmp_path / "store.json.tmp").exists()
-    assert len(make_store(path).collection("v", "a", "contacts")) == 25
+    store.compact(wait=True)
+    tables, generation = read_snapshot(str(path))
+    assert len(tables["v:a:contacts"]) == 25 and generation >= 2
+    assert persistence.log_segments(str(path)) == []  # every closed log was merged and deleted
+    assert (tmp_path / "store.json.wal").read_text() == ""
+    assert not list(tmp_path.glob("store.json.tmp*"))
+    coll.insert({"email": "late@x.io"})
+    reopened = make_store(path).collection("v", "a", "contacts")
+    assert len(reopened) == 26 and reopened.find("email", "late@x.io").doc_id == 26
+
+
+def test_writes_go_on_while_a_compaction_runs(tmp_path):
+    """The compaction process needs no lock of the server's: while it is held up (here at
+    its last step, by the test holding the files' lock), writes keep being acknowledged."""
+    path = tmp_path / "store.json"
+    store = make_store(path, compact_every=1_000_000)
+    coll = store.collection("v", "a", "contacts")
+    coll.write_many([{"email": f"{i}@x.io"} for i in range(2000)])
+    with persistence.file_lock(str(path)):
+        store.compact()
+        for i in range(200):
+            coll.insert({"email": f"during{i}@x.io"})
+        assert store._compactor.running()  # still waiting for the files' lock
+    store.compact(wait=True)
+    assert len(read_snapshot(str(path))[0]["v:a:contacts"]) >= 2000
+    assert len(make_store(path).collection("v", "a", "contacts")) == 2200
+
+
+WRITER = """
+import sys
+from emulator.core.store import Index, Store
+store = Store(sys.argv[1], compact_every=400)
+store.define_indexes("v:contacts", {"email": Index(lambda d: d["email"])})
+coll = store.collection("v", "a", "contacts")
+n = len(coll)
+while True:
+    ids = coll.write_many([{"email": f"{n + k}@x.io", "n": n + k, "pad": "x" * 300} for k in range(50)])
+    n += 50
+    print(ids[-1], flush=True)  # acknowledged: written and fsynced
+"""
+
+
+def test_kill_9_during_compaction_loses_no_acknowledged_write(tmp_path):
+    """A writer is killed (SIGKILL) while a compaction is under way -- first while a closed
+    log waits for its merge, then while the compaction process writes the new snapshot --
+    and every write it acknowledged is there after a restart."""
+    path = str(tmp_path / "store.json")
+    phases = [lambda: persistence.log_segments(path), lambda: glob.glob(glob.escape(path) + ".tmp.*")]
+    for under_way in phases * 2:
+        proc = subprocess.Popen([sys.executable, "-c", WRITER, path], stdout=subprocess.PIPE, text=True)
+        acked = 0
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                acked = int(proc.stdout.readline())
+                if acked > 3000 and under_way():
+                    break
+            else:
+                raise AssertionError("no compaction seen under way")
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            rest = proc.communicate()[0].split()
+            acked = int(rest[-1]) if rest else acked
+        coll = make_store(path).collection("v", "a", "contacts")
+        assert len(coll) >= acked
+        assert all(coll.get(i)["n"] == i - 1 for i in range(1, acked + 1))
+        assert coll.find_id("email", f"{acked - 1}@x.io") == acked
+
+
+def test_a_snapshot_written_by_an_older_version_is_read(tmp_path):
+    """Older versions wrote a plain TinyDB JSON file; it opens, and the next compaction
+    writes the current format."""
+    path = tmp_path / "store.json"
+    path.write_text(json.dumps({"v:a:contacts": {"1": {"email": "old@x.io", "tags": []}}}))
+    (tmp_path / "store.json.wal").write_text('["put","v:a:contacts",2,{"email":"wal@x.io","tags":[]}]\n')
+    store = make_store(path)
+    coll = store.collection("v", "a", "contacts")
+    assert [d["email"] for d in coll.all()] == ["old@x.io", "wal@x.io"]
+    store.compact(wait=True)
+    assert path.read_bytes().startswith(persistence.MAGIC)
+    assert read_snapshot(str(path))[0] == {"v:a:contacts": {"1": {"email": "old@x.io", "tags": []},
+                                                             "2": {"email": "wal@x.io", "tags": []}}}
+
+
+def test_closed_logs_already_in_the_snapshot_are_dropped_on_open(tmp_path):
+    """A crash after the new snapshot was renamed in and before its logs were deleted: the
+    leftovers are not replayed again (they would be harmless) and are deleted."""
+    path = str(tmp_path / "store.json")
+    with open(path + ".wal.1", "w") as fh:
+        fh.write('["put","v:a:contacts",1,{"email":"stale@x.io","tags":[]}]\n')
+    tmp = persistence.write_snapshot(path, {"v:a:contacts": {"1": {"email": "kept@x.io", "tags": []}}}, 1)
+    os.replace(tmp, path)
+    with open(path + ".wal.2", "w") as fh:
+        fh.write('["put","v:a:contacts",2,{"email":"later@x.io","tags":[]}]\n')
+    coll = make_store(path).collection("v", "a", "contacts")
+    assert [d["email"] for d in coll.all()] == ["kept@x.io", "later@x.io"]
+    assert [seq for seq, _ in persistence.log_segments(path)] == [2]  # merged by the compaction it started
 
 
 def test_app_store_persists_across_restart(make_app, tmp_path):
