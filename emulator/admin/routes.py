@@ -8,6 +8,7 @@ from flask import Blueprint, jsonify, request
 
 from .. import __version__
 from ..core.accounts import FixtureError
+from ..core.engine import STATE_LIMIT
 from ..core.errors import EmulatorError
 from ..core.faults import FaultRuleError
 from ..core.journal import NOTE_KINDS, lint_summary
@@ -45,6 +46,27 @@ def _vendor_arg(engine) -> str | None:
 
 def _fixture_name(engine) -> str:
     return engine.fixture_ref if isinstance(engine.fixture_ref, str) else "(object)"
+
+
+STATE_PARAMETERS = ("vendor", "account", "kind", "limit", "offset")
+"""Query parameters of ``GET /_emulator/state``; any other one filters by an index of that name."""
+
+
+def _check_filters(specs, kind: str | None, where: dict) -> None:
+    """400 unless some collection shown has an index for every filter, naming those that do."""
+    offered = {}
+    for spec in specs:
+        for k in spec.collections:
+            if kind and k != kind:
+                continue
+            names = set(spec.indexes.get(k, {}))
+            if set(where) <= names:
+                return
+            if names:
+                offered[f"{spec.name} {k}"] = sorted(names)
+    listed = "; ".join(f"{where_}: {', '.join(names)}" for where_, names in offered.items()) or "none"
+    raise EmulatorError(f"no collection shown has an index for every filter of {sorted(where)}; "
+                        f"filters by collection: {listed}")
 
 
 def build_admin(engine) -> Blueprint:
@@ -96,7 +118,25 @@ def build_admin(engine) -> Blueprint:
         vendor = request.args.get("vendor")
         if vendor and vendor not in engine.vendors:
             raise EmulatorError(f"unknown vendor {vendor!r}; known: {', '.join(sorted(engine.vendors))}", 404)
-        return jsonify(engine.state(vendor, request.args.get("account")))
+        specs = [engine.vendors[vendor]] if vendor else list(engine.vendors.values())
+        kind = request.args.get("kind")
+        if kind and not any(kind in spec.collections for spec in specs):
+            known = sorted({k for spec in specs for k in spec.collections})
+            raise EmulatorError(f"unknown kind {kind!r}; known: {', '.join(known)}", 404)
+        limit, offset = _int_arg("limit", STATE_LIMIT), _int_arg("offset", 0)
+        if limit < 0 or offset < 0:
+            raise EmulatorError(f"'limit' and 'offset' must be 0 or more, got {limit} and {offset}")
+        where = {}
+        for name in request.args:
+            if name not in STATE_PARAMETERS:
+                values = request.args.getlist(name)
+                if len(values) != 1:
+                    raise EmulatorError(f"filter {name!r}: give one value, got {len(values)}")
+                where[name] = values[0]
+        if where:
+            _check_filters(specs, kind, where)
+        return jsonify(engine.state(vendor, request.args.get("account"), kind, limit=limit, offset=offset,
+                                    where=where))
 
     @bp.get("/requests")
     def journal():

@@ -15,12 +15,17 @@ from .faults import Faults
 from .ids import COUNTERS, Ids
 from .jobs import Jobs
 from .journal import Journal
-from .store import Index, Store
+from .store import Index, Store, copy_json
 from .vendor import VendorSpec
 
 SEEDED = "_emulator:seeded"
 """One document: the fixture (its name and content) and the seed the store was filled from,
 so a reopened persisted store keeps the accounts its data belongs to."""
+
+STATE_LIMIT = 100
+"""Documents per collection that :meth:`Engine.state` (``GET /_emulator/state``) answers
+unless asked for more: a store of a million contacts answers a page, not the million."""
+
 FIXTURE_EPOCH = "2026-01-01T00:00:00Z"
 """The time a fixture's data is created at (a fixture may set ``epoch``): same bytes every run."""
 
@@ -162,24 +167,52 @@ class Engine:
             self.journal.clear()
 
     # -- state -----------------------------------------------------------------------
-    def state(self, vendor: str | None = None, account: str | None = None) -> dict:
-        """``{"vendors": {v: {"accounts": {a: {kind: [docs]}}}}}``, filtered if asked."""
+    def state(self, vendor: str | None = None, account: str | None = None, kind: str | None = None, *,
+              limit: int = STATE_LIMIT, offset: int = 0, where: dict[str, Any] | None = None) -> dict:
+        """``{"vendors": {v: {"accounts": {a: {kind: [docs]}}}}, "counts": {v: {a: {kind: n}}},
+        "limit": limit, "offset": offset}``, narrowed to a vendor, account and kind if asked.
+
+        Each collection answers at most ``limit`` documents from ``offset`` on, in the order
+        they were first written, and ``counts`` tells how many it holds. ``where`` maps index
+        names to keys (``{"email": "ann@example.com"}``): the documents are found through the
+        store's indexes, and a kind without every one of those indexes is left out. What
+        this costs follows the page, not the store (copies of the page's documents only).
+        """
         self.jobs.run_due()
-        out: dict = {"vendors": {}}
+        out: dict = {"vendors": {}, "counts": {}, "limit": limit, "offset": offset}
         with self.store.lock:
             for name, spec in self.vendors.items():
                 if vendor and name != vendor:
                     continue
-                accounts = {}
+                kinds = [k for k in spec.collections if (not kind or k == kind)
+                         and all(index in spec.indexes.get(k, {}) for index in where or ())]
+                accounts, counts = {}, {}
                 for acct_name in self.accounts.get(name, {}):
                     if account and acct_name != account:
                         continue
-                    accounts[acct_name] = {
-                        kind: [doc for _, doc in self.store.collection(name, acct_name, kind).scan()]
-                        for kind in spec.collections}
+                    docs, counts[acct_name] = {}, {}
+                    for k in kinds:
+                        coll = self.store.collection(name, acct_name, k)
+                        docs[k], counts[acct_name][k] = _page(coll, limit, offset, where)
+                    accounts[acct_name] = docs
                 out["vendors"][name] = {"accounts": accounts}
+                out["counts"][name] = counts
         return out
 
     def close(self) -> None:
         self.jobs.stop_ticker()
         self.store.close()
+
+
+def _page(coll, limit: int, offset: int, where: dict[str, Any] | None) -> tuple[list[dict], int]:
+    """(copies of one page of documents, how many documents match) of a collection."""
+    if not where:
+        return [copy_json(doc) for _, doc in coll.page(offset, limit)], len(coll)
+    ids: set[int] | None = None
+    for index, key in where.items():
+        found = set(coll.ids_with(index, key))
+        if not found and isinstance(key, str) and key.lstrip("-").isdigit():
+            found = set(coll.ids_with(index, int(key)))  # numeric ids arrive as query text
+        ids = found if ids is None else ids & found
+    matching = sorted(ids or ())
+    return [copy_json(coll.peek(i)) for i in matching[offset:offset + limit]], len(matching)

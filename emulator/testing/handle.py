@@ -189,29 +189,39 @@ class EmulatorHandle:
         return dict(self._account(vendor, account).credentials)
 
     # -- what is stored --------------------------------------------------------------
-    def state(self, vendor: str | None = None, account: str | None = None) -> dict:
-        """``GET /_emulator/state``: ``{"vendors": {v: {"accounts": {a: {kind: [docs]}}}}}``."""
+    def state(self, vendor: str | None = None, account: str | None = None, kind: str | None = None,
+              limit: int | None = None, offset: int | None = None, **where) -> dict:
+        """``GET /_emulator/state``: ``{"vendors": {v: {"accounts": {a: {kind: [docs]}}}}, "counts": ...}``;
+        each collection answers ``limit`` documents (default 100) from ``offset`` on, ``counts``
+        says how many it holds; ``where`` filters by index key (``email="ann@example.com"``)."""
         if vendor is not None:
             self._vendor(vendor)
             if account is not None:
                 self._account(vendor, account)
-        params = {k: v for k, v in {"vendor": vendor, "account": account}.items() if v}
+        params = {k: v for k, v in {"vendor": vendor, "account": account, "kind": kind}.items() if v}
+        params.update({k: v for k, v in {"limit": limit, "offset": offset}.items() if v is not None})
+        params.update(where)
         return self._t.call("GET", "/_emulator/state", params=params)
 
-    def collection(self, vendor: str, kind: str, account: str | None = None) -> list[dict]:
-        """Stored documents of one kind (``contacts``, ``groups``, ``events`` ...) of an account."""
+    def collection(self, vendor: str, kind: str, account: str | None = None, limit: int | None = None,
+                   offset: int | None = None, **where) -> list[dict]:
+        """Stored documents of one kind (``contacts``, ``groups``, ``events`` ...) of an account,
+        a page of ``limit`` (default 100) from ``offset``."""
         name = self._account(vendor, account).name
         kinds = self._vendor(vendor).collections
         if kind not in kinds:
             raise BadArgument(f"kind={kind!r}: {vendor} keeps {', '.join(kinds)}")
-        return self.state(vendor, name)["vendors"][vendor]["accounts"][name].get(kind, [])
+        return self.state(vendor, name, kind, limit, offset, **where)["vendors"][vendor]["accounts"][name].get(kind, [])
 
-    def contacts(self, vendor: str, account: str | None = None) -> list[dict]:
-        """Stored contacts of an account (default: the vendor's first account), oldest first."""
-        return self.collection(vendor, "contacts", account)
+    def contacts(self, vendor: str, account: str | None = None, limit: int | None = None,
+                 offset: int | None = None, **where) -> list[dict]:
+        """Stored contacts of an account (default: the vendor's first account), oldest first, a
+        page of ``limit`` (default 100) from ``offset``."""
+        return self.collection(vendor, "contacts", account, limit, offset, **where)
 
-    def events(self, vendor: str = "esputnik", account: str | None = None) -> list[dict]:
-        return self.collection(vendor, "events", account)
+    def events(self, vendor: str = "esputnik", account: str | None = None, limit: int | None = None,
+               offset: int | None = None, **where) -> list[dict]:
+        return self.collection(vendor, "events", account, limit, offset, **where)
 
     def orders(self, vendor: str = "esputnik", account: str | None = None) -> list[dict]:
         """eSputnik: stored orders (``POST /orders``), one per ``externalOrderId``."""

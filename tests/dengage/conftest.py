@@ -83,7 +83,7 @@ def body(*records: dict, columns=None, insert=True, throw=True, **extra) -> dict
 
 
 def account_state(client, account: str = "demo") -> dict:
-    resp = client.get(f"/_emulator/state?vendor=dengage&account={account}")
+    resp = client.get(f"/_emulator/state?vendor=dengage&account={account}&limit=100000")  # every document
     assert resp.status_code == 200
     return resp.get_json()["vendors"]["dengage"]["accounts"][account]
 

@@ -56,7 +56,7 @@ def contact(*channels, **fields) -> dict:
 
 
 def account_state(client, account: str = "demo") -> dict:
-    resp = client.get(f"/_emulator/state?vendor=esputnik&account={account}")
+    resp = client.get(f"/_emulator/state?vendor=esputnik&account={account}&limit=100000")  # every document
     assert resp.status_code == 200
     return resp.get_json()["vendors"]["esputnik"]["accounts"][account]
 

@@ -42,7 +42,7 @@ def app(make_app):
 
 
 def account_state(client, account: str = "demo") -> dict:
-    resp = client.get(f"/_emulator/state?vendor=octopush&account={account}")
+    resp = client.get(f"/_emulator/state?vendor=octopush&account={account}&limit=100000")  # every document
     assert resp.status_code == 200
     return resp.get_json()["vendors"]["octopush"]["accounts"][account]
 

@@ -64,7 +64,7 @@ class Api:
 
 def state(client, account: str = "demo") -> dict:
     """The account's stored collections, read through the admin API."""
-    resp = client.get(f"/_emulator/state?vendor=pushtech&account={account}")
+    resp = client.get(f"/_emulator/state?vendor=pushtech&account={account}&limit=100000")  # every document
     assert resp.status_code == 200
     return resp.get_json()["vendors"]["pushtech"]["accounts"][account]
 
