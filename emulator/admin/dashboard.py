@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -20,9 +21,14 @@ from flask import Blueprint, current_app, redirect, request
 from .. import __version__
 from ..core.errors import EmulatorError
 from ..core.journal import mask_url_passwords
+from ..core.store import copy_json
 
 PAGE_SIZES = (10, 25, 50, 100)
 DEFAULT_PAGE_SIZE = 25
+SEARCH_SCAN = 20_000
+"""A search that no index answers looks through this many documents, newest first."""
+SEARCH_MATCHES = 500
+"""... and stops at this many matches (the page then says "first N matches")."""
 RECENT_ROWS = 25
 """How many journal requests and webhook deliveries the page lists (newest first)."""
 CELL_CHARS = 80
@@ -100,16 +106,17 @@ def page_context(engine, args) -> dict[str, Any]:
     size = _int(args.get("size"), DEFAULT_PAGE_SIZE)
     size = size if size in PAGE_SIZES else DEFAULT_PAGE_SIZE
     page = max(1, _int(args.get("page"), 1))
+    scan = bool(query) and args.get("scan") == "1"
 
     table = None
     if vendor and account and kind:
-        table = _table(engine, vendor, account, kind, query, page, size)
-    params = {"vendor": vendor, "account": account, "kind": kind, "q": query or None,
+        table = _table(engine, vendor, account, kind, query, page, size, scan)
+    params = {"vendor": vendor, "account": account, "kind": kind, "q": query or None, "scan": "1" if scan else None,
               "size": size if size != DEFAULT_PAGE_SIZE else None, "page": table["page"] if table else None}
 
     def link(**changes) -> str:
         merged = {**params, **changes}
-        if "page" not in changes and any(k in changes for k in ("vendor", "account", "kind", "q", "size")):
+        if "page" not in changes and any(k in changes for k in ("vendor", "account", "kind", "q", "scan", "size")):
             merged["page"] = None  # a new selection starts on its first page
         return HOME + _query(merged)
 
@@ -173,25 +180,97 @@ def _count(engine, vendor: str | None, account: str | None, kind: str) -> int:
     return len(engine.store.collection(vendor, account, kind))
 
 
-def _table(engine, vendor: str, account: str, kind: str, query: str, page: int, size: int) -> dict:
-    """One page of a collection, newest first, narrowed to documents that contain ``query``."""
-    needle = query.casefold()
+def _table(engine, vendor: str, account: str, kind: str, query: str, page: int, size: int,
+           scan: bool = False) -> dict:
+    """One page of a collection, newest first, narrowed to the documents ``query`` finds.
+
+    Without a query the page is read straight from the store (what it skips and holds,
+    whatever the store's size). A query is first looked up as an exact key in every index
+    of the kind (an email, a phone number, a contact key, an id); if no index knows it, or
+    ``scan`` is asked, the newest :data:`SEARCH_SCAN` documents are searched for it, up to
+    :data:`SEARCH_MATCHES` matches, and the page says so.
+    """
     collection = engine.store.collection(vendor, account, kind)
+    search = None
     with engine.store.lock:
-        ids = [doc_id for doc_id, doc in collection.scan() if not needle or _contains(doc, needle)]
-        ids.sort(reverse=True)
+        stored = len(collection)
+        if not query:
+            total, ids = stored, None
+        else:
+            ids, indexes = ([], []) if scan else _index_hits(collection, query)
+            search = {"how": "index", "indexes": indexes} if ids else None
+    if query and search is None:
+        ids, scanned, capped = _scan(engine.store, collection, query.casefold())
+        search = {"how": "scan", "scanned": scanned, "stored": stored, "capped": capped,
+                  "complete": scanned >= stored and not capped, "limit": SEARCH_MATCHES,
+                  "indexed": bool(collection.indexes)}
+    if ids is not None:
         total = len(ids)
-        pages = max(1, math.ceil(total / size))
-        page = min(page, pages)
-        chosen = ids[(page - 1) * size: page * size]
-        docs = [dict(collection.get(doc_id)) for doc_id in chosen]
+    pages = max(1, math.ceil(total / size))
+    page = min(page, pages)
+    start = (page - 1) * size
+    with engine.store.lock:
+        if ids is None:
+            docs = [copy_json(doc) for _, doc in collection.page(start, size, newest_first=True)]
+        else:
+            docs = [copy_json(doc) for doc in map(collection.peek, ids[start:start + size]) if doc is not None]
     columns: list[str] = []
     for doc in docs:
         columns.extend(key for key in doc if key not in columns)
     rows = [[_cell(doc[c]) if c in doc else None for c in columns] for doc in docs]
-    first = (page - 1) * size + 1 if total else 0
+    first = start + 1 if total else 0
     return {"columns": columns, "rows": rows, "total": total, "page": page, "pages": pages,
-            "first": first, "last": first + len(rows) - 1 if rows else 0}
+            "first": first, "last": first + len(rows) - 1 if rows else 0, "search": search}
+
+
+_PHONE_LIKE = re.compile(r"\+?[\d\s().-]{5,}")
+
+
+def _key_forms(query: str) -> list:
+    """The forms an exact key typed in the search box may be stored in: as typed, case-folded
+    (emails), a phone number's digits with and without ``+``, a whole number (ids)."""
+    forms: list = [query, query.casefold()]
+    if _PHONE_LIKE.fullmatch(query):
+        digits = re.sub(r"\D", "", query)
+        forms += [digits, "+" + digits]
+    if re.fullmatch(r"-?\d+", query):
+        forms.append(int(query))
+    return list(dict.fromkeys(forms))
+
+
+def _index_hits(collection, query: str) -> tuple[list[int], list[str]]:
+    """(ids newest first, names of the indexes that knew it) of the documents with ``query``
+    as an exact key in some index of the collection (no scan)."""
+    found: set[int] = set()
+    indexes: list[str] = []
+    for name in collection.indexes:
+        hits = {doc_id for form in _key_forms(query) for doc_id in collection.ids_with(name, form)}
+        if hits:
+            found |= hits
+            indexes.append(name)
+    return sorted(found, reverse=True), indexes
+
+
+SCAN_CHUNK = 2000
+"""A search holds the store lock for this many documents at a time, so writes go on between."""
+
+
+def _scan(store, collection, needle: str) -> tuple[list[int], int, bool]:
+    """(ids newest first, documents looked at, whether it stopped at :data:`SEARCH_MATCHES`)
+    of a search inside every value of the newest :data:`SEARCH_SCAN` documents."""
+    with store.lock:
+        newest = collection.page(0, SEARCH_SCAN, newest_first=True)
+    matches: list[int] = []
+    looked = 0
+    for start in range(0, len(newest), SCAN_CHUNK):
+        with store.lock:  # a document is only ever changed under the lock
+            for doc_id, doc in newest[start:start + SCAN_CHUNK]:
+                looked += 1
+                if _contains(doc, needle):
+                    matches.append(doc_id)
+                    if len(matches) >= SEARCH_MATCHES:
+                        return matches, looked, True
+    return matches, looked, False
 
 
 def _contains(value: Any, needle: str) -> bool:

@@ -90,6 +90,64 @@ def test_search_matches_email_case_insensitively_and_numbers(client):
     assert rows(html) == [] and "No contacts match “no-such-thing”." in unescape(html)
 
 
+def summary(html: str) -> str:
+    return " ".join(unescape(re.search(r'<span class="muted" id="search-summary">(.*?)</span>', html, re.S)
+                             .group(1)).split())
+
+
+def test_a_page_reads_only_the_documents_it_shows(client, monkeypatch):
+    """The first page (and an exact-key search) never walks the collection of contacts."""
+    from emulator.core.store import Collection
+
+    for name in ("scan", "all"):
+        def walk(self, *args, _original=getattr(Collection, name)):
+            assert not self.name.endswith(":contacts"), "the whole collection of contacts was read"
+            return _original(self, *args)
+
+        monkeypatch.setattr(Collection, name, walk)
+    assert len(rows(page(client))) == 25
+    email = contacts(client)[3]["email"]
+    assert len(rows(page(client, f"?q={email.upper()}"))) == 1
+
+
+def test_exact_keys_are_found_through_the_indexes(make_app):
+    """An email in any case, a phone number as people type it, a contact key, an id."""
+    app = make_app(fixture="empty")
+    client = app.test_client()
+    octopush = {"api-login": "demo@example.com", "api-key": "octopush-demo-key"}
+    assert client.post("/octopush/v1/public/contact/create", headers=octopush,
+                       json={"contacts": [{"phone_number": "+33612345678"}, {"phone_number": "+33612345679"}]}
+                       ).status_code == 201
+    html = page(client, "?vendor=octopush&account=demo&q=%2B33 6 12 34 56 78")
+    assert [r.split()[0] for r in rows(html)] == ["+33612345678"]
+    assert summary(html).startswith("1 contacts with phone “+33 6 12 34 56 78” (exact key, from the index)")
+    pushtech = {"Authorization": "Token token=pushtech-demo-secret"}
+    made = [client.post("/pushtech/v2/account/demo/contact", json={"email": e}, headers=pushtech).get_json()
+            for e in ["ann@example.com", "bob@example.com", "ann@example.com"]]
+    html = page(client, "?vendor=pushtech&account=demo&q=ANN@Example.com")
+    assert len(rows(html)) == 2 and summary(html).startswith("2 contacts with email “ANN@Example.com”")
+    assert len(rows(page(client, f"?vendor=pushtech&account=demo&q={made[1]['id']}"))) == 1
+    # the same search inside every value instead (bounded scan): the link on the page
+    html = page(client, "?vendor=pushtech&account=demo&q=ann@example.com&scan=1")
+    assert len(rows(html)) == 2 and summary(html) == "2 contacts containing “ann@example.com”, newest first"
+
+
+def test_a_search_no_index_answers_is_bounded_and_says_so(client, monkeypatch):
+    from emulator.admin import dashboard
+
+    monkeypatch.setattr(dashboard, "SEARCH_SCAN", 10)
+    monkeypatch.setattr(dashboard, "SEARCH_MATCHES", 4)
+    html = page(client, "?q=@&size=10")
+    assert len(rows(html)) == 4
+    assert summary(html).startswith("first 4 matches for “@”, newest first (the search stops there")
+    oldest = contacts(client)[0]["name"]
+    html = page(client, f"?q={oldest}")
+    assert rows(html) == [] and "No match for “" + oldest + "” in the newest 10 of 30 contacts." in unescape(html)
+    newest = contacts(client)[-1]["name"]
+    html = page(client, f"?q={newest}")
+    assert len(rows(html)) >= 1 and summary(html).startswith(f"first {len(rows(html))} matches for “{newest}” in the newest 10 of 30 contacts")
+
+
 def test_other_collections_have_their_own_tab(client):
     queued = client.post("/sample/jobs", json={"contacts": []}, headers=KEY_A)
     assert queued.status_code == 202
