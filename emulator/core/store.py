@@ -12,16 +12,17 @@ Two things TinyDB does not do for us:
 * **Look-ups that do not scan.** Each collection keeps dict indexes (declared per kind by
   the vendor) beside its table, updated under the same lock as the write.
 
-Persistence (``path`` given) is a snapshot plus a write-ahead log:
+Persistence (``path`` given) is a snapshot plus a write-ahead log
+(:mod:`emulator.core.persistence` has the files):
 
-* ``PATH`` is a plain TinyDB JSON file (``TinyDB(PATH)`` opens it).
 * ``PATH.wal`` gets one JSON line per changed document (``["put", table, id, doc]``,
   ``["del", table, id]``, ``["drop", table]``), written and fsynced once per transaction.
   Replaying a line twice gives the same result, so replay needs no bookkeeping.
-* When the log grows past ``compact_every`` lines, and on :meth:`Store.close`, the whole
-  state is written to ``PATH.tmp``, fsynced and renamed over ``PATH``; then the log is
-  truncated. A crash at any point leaves either the old or the new snapshot, and a torn
-  last log line is ignored on replay.
+* When the log grows past ``compact_every`` lines it is rotated (renamed ``PATH.wal.<n>``,
+  under the lock) and a background process merges the snapshot ``PATH`` and the closed
+  logs from the files into a new snapshot, renamed over ``PATH``: no request waits on it.
+  A crash at any point leaves the old or the new snapshot plus logs, and a torn last log
+  line is ignored on replay.
 """
 from __future__ import annotations
 
@@ -616,7 +617,8 @@ class Store:
         Under the lock only the log is rotated (closed, renamed ``PATH.wal.<n>``, a new one
         opened); another process then merges the snapshot and the closed logs from the
         files, so no request waits on it. One compaction runs at a time: while it runs the
-        log just grows, and the next flush past ``compact_every`` lines starts another.
+        log just grows, and one that ends with the log past ``compact_every`` lines starts
+        the next.
         ``wait`` blocks until the snapshot is written (tests, tools) and raises if it failed.
         """
         if self._wal is None:
