@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import requests
+from bench_dengage import _fixture, _record, _stored  # the same account and records as the D·engage rows
 
 from emulator.core import persistence
 from emulator.vendors.dengage import VENDOR
@@ -27,20 +28,6 @@ from emulator.vendors.dengage import VENDOR
 ROOT = Path(__file__).resolve().parent.parent
 RECORDS = 1000  # D·engage's most per BulkUpsert
 READS = 21
-
-
-def _fixture() -> dict:
-    """The shipped empty fixture, D·engage block only, without the once-a-minute window."""
-    data = json.loads((ROOT / "fixtures" / "empty.json").read_text())
-    block = data["vendors"]["dengage"]
-    block["accounts"]["demo"]["settings"]["bulk_window_s"] = 0
-    return {"vendors": {"dengage": block}}
-
-
-def _record(n: int) -> dict:
-    return {"contact_key": f"K-{n:09d}", "name": "Ann", "surname": "Lee", "email": f"lead{n}@example.com",
-            "email_permission": True, "gsm": "+905551112233", "gsm_permission": False, "city": "Izmir",
-            "country": "TR"}
 
 
 def _rss_mib() -> float:
@@ -73,11 +60,8 @@ def _in_memory_rows(ctx, total: int) -> list[dict]:
     backend = ctx.engine(app).backend("dengage", "demo")
     before = _rss_mib()
     now = "2026-01-01T00:00:00.000Z"
-    blank = dict.fromkeys(backend.column_names)
     for start in range(0, total, 10_000):  # documents shaped exactly as BulkUpsert stores an insert
-        backend.contacts.write_many([{**blank, **_record(n), "contact_status": "A", "email_status": "A",
-                                      "gsm_status": "A", "created_at": now, "updated_at": now}
-                                     for n in range(start, start + 10_000)])
+        backend.contacts.write_many([_stored(backend, n, now) for n in range(start, start + 10_000)])
     gc.collect()
     per_100k = (_rss_mib() - before) / (total / 100_000)
     label = f"{total:,} D·engage contacts"
