@@ -203,7 +203,9 @@ def _persistent_rows(ctx, total: int) -> list[dict]:
         ctx.row(f"fill to {label}: {len(calls)} BulkUpserts of {RECORDS} over HTTP, total", fill, "s"),
         ctx.row(f"fill to {label}: median call", median * 1000, "ms"),
         ctx.row(f"fill to {label}: 99th percentile call", p99 * 1000, "ms"),
-        ctx.row(f"fill to {label}: slowest call", slowest * 1000, "ms"),
+        ctx.row(f"fill to {label}: slowest call (the five slowest, call: ms: "
+                + ", ".join(f"{i}: {t * 1000:.0f}" for i, t in sorted(enumerate(calls), key=lambda c: c[1])[-5:]) + ")",
+                slowest * 1000, "ms"),
         ctx.row(f"fill to {label}: slowest / median call", ratio, "×", "≤ 3", ratio <= 3),
         ctx.row(f"fill to {label}: slowest / median call but the calls {', '.join(map(str, sorted(growing)))} "
                 "(the table and its index outgrow their dict)", calm / median, "×", "≤ 3", calm / median <= 3),
