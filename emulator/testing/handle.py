@@ -223,13 +223,15 @@ class EmulatorHandle:
                offset: int | None = None, **where) -> list[dict]:
         return self.collection(vendor, "events", account, limit, offset, **where)
 
-    def orders(self, vendor: str = "esputnik", account: str | None = None) -> list[dict]:
+    def orders(self, vendor: str = "esputnik", account: str | None = None, limit: int | None = None,
+               offset: int | None = None, **where) -> list[dict]:
         """eSputnik: stored orders (``POST /orders``), one per ``externalOrderId``."""
-        return self.collection(vendor, "orders", account)
+        return self.collection(vendor, "orders", account, limit, offset, **where)
 
-    def unsubscribed(self, vendor: str = "esputnik", account: str | None = None) -> list[str]:
+    def unsubscribed(self, vendor: str = "esputnik", account: str | None = None, limit: int | None = None,
+                     offset: int | None = None, **where) -> list[str]:
         """eSputnik: the email addresses marked unsubscribed (``POST /emails/unsubscribed/add``)."""
-        return [doc["email"] for doc in self.collection(vendor, "unsubscribed", account)]
+        return [doc["email"] for doc in self.collection(vendor, "unsubscribed", account, limit, offset, **where)]
 
     def requests(self, vendor: str | None = None, method: str | None = None, path: str | None = None,
                  *, unmatched: bool | None = None) -> list[dict]:

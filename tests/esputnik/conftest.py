@@ -172,7 +172,7 @@ class Api:
 
     # -- the emulator's side ------------------------------------------------------------
     def state(self, account: str = "demo") -> dict:
-        body = self.call("GET", f"/_emulator/state?vendor=esputnik&account={account}", auth=None, prefix="").json()
+        body = self.call("GET", f"/_emulator/state?vendor=esputnik&account={account}&limit=100000", auth=None, prefix="").json()
         return body["vendors"]["esputnik"]["accounts"][account]
 
     def notes(self) -> list[dict]:
