@@ -17,7 +17,7 @@ BROWSER_PACKAGES := chromium chromium-driver
 APT_INSTALL = DEBIAN_FRONTEND=noninteractive $(APT_GET) -qq update && \
 	DEBIAN_FRONTEND=noninteractive $(APT_GET) -qq install -y $(BROWSER_PACKAGES)
 
-.PHONY: run test browser bench lint clean venv
+.PHONY: run test browser bench lint clean venv conformance
 
 venv: $(STAMP)
 
@@ -52,6 +52,14 @@ else ifneq ($(shell command -v $(SUDO) 2>/dev/null),)
 else
 	$(error Chromium is missing ($(CHROMIUM), $(CHROMEDRIVER)) and this user is not root and has no $(SUDO): run `apt-get install -y $(BROWSER_PACKAGES)` as root, then `make test` again)
 endif
+
+## replay the cassettes of the vendors' documented examples (conformance/<vendor>/) against the emulator;
+## the test suite runs the same commands, so `make test` (and CI) fails when one differs
+KNOWN_DIFFERENCES := conformance/known-differences.json
+conformance: $(STAMP)
+	@status=0; for dir in conformance/*/; do \
+		$(BIN)/contact-emulator verify $$dir --known $(KNOWN_DIFFERENCES) || status=1; echo; \
+	done; exit $$status
 
 ## measure start-up, reset, store and per-vendor request costs; writes bench/results.json
 bench: $(STAMP)

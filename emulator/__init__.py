@@ -20,4 +20,12 @@ def intercept(app=None, *, strict: bool = False, settings: dict | None = None, h
     return _intercept(app, strict=strict, settings=settings, hosts=hosts, passthrough=passthrough)
 
 
-__all__ = ["create_app", "intercept", "__version__"]
+def verify(directory, vendor: str | None = None, fixture=None, *, known=None, seed: int = 0):
+    """Replay a recorded cassette against a fresh emulator and compare the answers; returns a
+    :class:`~emulator.conformance.verifier.Report` (see :func:`emulator.conformance.verifier.verify`)."""
+    from .conformance.verifier import verify as _verify
+
+    return _verify(directory, vendor, fixture, known=known, seed=seed)
+
+
+__all__ = ["create_app", "intercept", "verify", "__version__"]

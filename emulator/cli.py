@@ -1,4 +1,5 @@
-"""``contact-emulator serve``: serve every vendor on one port.
+"""``contact-emulator serve``: serve every vendor on one port (also ``record`` and ``verify``,
+:mod:`emulator.conformance`).
 
 Every flag has an ``EMULATOR_*`` environment variable (flags win). Binds to loopback
 unless told otherwise. A bad flag or variable is one line on stderr and exit code 2, never
@@ -71,7 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
             serve.add_argument(flag(name), dest=name, action="store_const", const=True, help=help_text)
         else:  # strings: Settings checks them and names the flag in its message
             serve.add_argument(flag(name), dest=name, metavar=name.split("_")[0].upper(), help=help_text)
-    parser.subcommands = {"serve": serve}
+    from .conformance import record, verifier  # light modules: their work imports on use
+
+    parser.subcommands = {"serve": serve, "record": record.add_parser(sub), "verify": verifier.add_parser(sub)}
     return parser
 
 
@@ -102,6 +105,10 @@ def main(argv=None) -> int:
     args, extra = parser.parse_known_args(argv)
     if extra:
         parser.subcommands.get(args.command, parser).error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.command in ("record", "verify"):
+        from .conformance import record, verifier
+
+        return (record if args.command == "record" else verifier).run(args, fail)
     overrides = {k: v for k, v in vars(args).items() if k in SERVE_FLAGS}
     sources = Sources({k for k, v in overrides.items() if v is not None}, os.environ)
     try:

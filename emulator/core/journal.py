@@ -18,8 +18,14 @@ from typing import Any
 _notes: ContextVar[list | None] = ContextVar("emulator_notes", default=None)
 
 REDACTED = "***"
-SECRET_HEADERS = {"authorization", "api-key", "x-api-key", "cookie", "proxy-authorization", "api-login-key"}
+SECRET_HEADERS = {"authorization", "api-key", "x-api-key", "cookie", "set-cookie", "proxy-authorization",
+                  "api-login-key"}
 _SECRET_KEY = re.compile(r"pass(word)?|secret|api[-_]?key|access_token|^token$|credential", re.I)
+
+
+def is_secret_key(key) -> bool:
+    """Whether a JSON key or query parameter name looks like it holds a credential."""
+    return isinstance(key, str) and _SECRET_KEY.search(key) is not None
 
 
 NOTE_KINDS = ("cast", "ignored", "advice", "unverified")

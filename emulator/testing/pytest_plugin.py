@@ -13,7 +13,9 @@ line, or ini without the dashes):
 * ``--emulated-vendors-strict``: ``emulated_vendors`` refuses any host it does not emulate.
 
 The marker ``@pytest.mark.contact_emulator(check=..., strict=...)`` overrides the last two for
-one test.
+one test. With ``--contact-emulator-record DIR`` and ``--contact-emulator-upstream VENDOR=URL``
+the live server forwards that vendor's requests to the real vendor and records them into DIR
+(:mod:`emulator.conformance.record`).
 """
 from __future__ import annotations
 
@@ -43,11 +45,17 @@ def pytest_addoption(parser):
         else:
             group.addoption(flag, default=None, help=f"{text} (default: {default})")
         parser.addini(name, text, default=default)
+    group.addoption("--contact-emulator-record", default=None, metavar="DIR",
+                    help="contact_emulator records the vendor of --contact-emulator-upstream into DIR "
+                         "(a cassette for `contact-emulator verify`) instead of emulating it")
+    group.addoption("--contact-emulator-upstream", default=None, metavar="VENDOR=URL",
+                    help="the real vendor --contact-emulator-record forwards to, e.g. esputnik=https://esputnik.com")
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "contact_emulator(check=None, strict=None): per-test options of the "
                                        "contact emulator fixtures")
+    _check_recording_options(config)
 
 
 def _option(config, name: str) -> str:
@@ -68,6 +76,22 @@ def _flag(item, name: str, marker_key: str) -> bool:
     if marker is not None and marker.kwargs.get(marker_key) is not None:
         return bool(marker.kwargs[marker_key])
     return _option(item.config, name).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _check_recording_options(config):
+    """The recording options go together and name a known vendor and an http(s) URL."""
+    out, upstream = config.getoption("--contact-emulator-record"), config.getoption("--contact-emulator-upstream")
+    if (out is None) != (upstream is None):
+        given, missing = (("--contact-emulator-record", "--contact-emulator-upstream VENDOR=URL") if out
+                          else ("--contact-emulator-upstream", "--contact-emulator-record DIR"))
+        raise pytest.UsageError(f"{given} needs {missing}")
+    if upstream is not None:
+        from ..conformance.record import parse_upstream
+
+        try:
+            parse_upstream(upstream)
+        except ValueError as exc:
+            raise pytest.UsageError(f"--contact-emulator-upstream {exc}") from None
 
 
 def _settings(config) -> dict:
@@ -92,6 +116,11 @@ def contact_emulator_server(request):
     from .live import LiveServer
 
     app = create_app({**_settings(request.config), "background_jobs": True})
+    if request.config.getoption("--contact-emulator-record"):
+        from ..conformance.record import record_live_app
+
+        record_live_app(app, request.config.getoption("--contact-emulator-record"),
+                        request.config.getoption("--contact-emulator-upstream"))
     port = _port(request.config)
     try:
         server = LiveServer(app, port=port)  # binds now, in this thread: a bind error fails here
