@@ -699,7 +699,7 @@ def _replay(ex: Exchange, app, client, prefix, creds: Credentials, account_of: d
     sent.add(ex.query)
     if not routed and ex.status not in (404, 405):
         return Result(ex, endpoint, "no route", None, [Difference(
-            "no route", "route", f"{ex.status}", "404", f"the emulator has no route {ex.method} {ex.path}")])
+            "no route", "route", ex.status, 404, f"the emulator has no route {ex.method} {ex.path}")])
     engine = app.extensions["emulator"]
     secrets = {k.lower() for k, v in ex.headers.items() if k.lower() in SECRET_HEADERS or v == REDACTED}
     headers = {k: v for k, v in ex.headers.items()

@@ -344,3 +344,61 @@ def test_verify_runs_as_a_module_too(tmp_path):
                           timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.splitlines()[-1].startswith("agree: 1 agree, 0 differ")
+
+
+def _esputnik_client(base):
+    auth = ("demo", "esputnik-demo-key")
+    contact = {"channels": [{"type": "email", "value": "ann@example.com"}], "firstName": "Ann"}
+    new = requests.post(f"{base}/api/v1/contact", json=contact, auth=auth).json()["id"]
+    requests.get(f"{base}/api/v1/contact/{new}", auth=auth)
+    requests.put(f"{base}/api/v1/contact/{new}", json={**contact, "lastName": "Lee"}, auth=auth)
+    requests.get(f"{base}/api/v1/contacts", params={"email": "ann@example.com"}, auth=auth)
+    session = requests.post(f"{base}/api/v1/contacts", auth=auth, json={
+        "contacts": [{"channels": [{"type": "email", "value": "bob@example.com"}]}]}).json()["asyncSessionId"]
+    requests.get(f"{base}/api/v1/importstatus/{session}", auth=auth)
+    requests.get(f"{base}/api/v1/contact/{new}", auth=("demo", "wrong"))
+
+
+def _octopush_client(base):
+    auth = {"api-login": "demo@example.com", "api-key": "octopush-demo-key"}
+    requests.post(f"{base}/v1/public/contact/create", headers=auth, json={
+        "list_name": "Leads", "contacts": [{"phone_number": "+33612345678", "first_name": 42}]})
+    requests.delete(f"{base}/v1/public/contact/delete", headers=auth, json={"phone_numbers": ["+33612345678"]})
+    requests.post(f"{base}/v1/public/contact/create", headers={**auth, "api-key": "wrong"}, json={"contacts": []})
+
+
+def _dengage_client(base):
+    token = requests.post(f"{base}/rest/login", json={"userkey": "demo", "password": "dengage-demo-password"}
+                          ).json()["access_token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    requests.post(f"{base}/rest/bulk/contacts", headers=bearer, json=DENGAGE_UPSERT)
+    requests.get(f"{base}/rest/contacts/C-1", headers=bearer, params={"contactFields": "contact_key,email"})
+    requests.post(f"{base}/rest/bulk/contacts", headers=bearer, json=DENGAGE_UPSERT)
+    requests.post(f"{base}/rest/bulk/contacts", headers={"Authorization": "Bearer stale"}, json=DENGAGE_UPSERT)
+
+
+def _pushtech_client(base):
+    auth = {"Authorization": "Token token=pushtech-demo-secret"}
+    new = requests.post(f"{base}/v2/account/demo/contact", headers=auth, json=PUSHTECH_CONTACT).json()["id"]
+    requests.put(f"{base}/v2/account/demo/contact/{new}", headers=auth, json={"city": "London"})
+    requests.get(f"{base}/v2/account/demo/contact", headers=auth, params={"email": PUSHTECH_CONTACT["email"]})
+    bulk = requests.post(f"{base}/v2/account/demo/contact/bulk", headers=auth, json=PUSHTECH_BULK).json()
+    requests.get(f"{base}/v2/account/demo/contact/bulk/{bulk['bulk']['_id']}", headers=auth)
+    requests.delete(f"{base}/v2/account/demo/contact/{new}", headers=auth)
+    requests.get(f"{base}/v2/account/demo/contact/{new}", headers={"Authorization": "Token token=wrong"})
+
+
+@pytest.mark.parametrize(("vendor", "client"), [("esputnik", _esputnik_client), ("octopush", _octopush_client),
+                                                ("dengage", _dengage_client), ("pushtech", _pushtech_client)])
+def test_a_recording_of_the_emulator_itself_agrees(tmp_path, vendor, client):
+    """An emulator recorded through the proxy, then verified against a fresh one: every
+    exchange agrees (ids paired, credentials mapped, the clock replayed), whatever the rules."""
+    from emulator import create_app
+    from emulator.testing.live import LiveServer
+
+    app = create_app({"fixture": "empty"})
+    with LiveServer(app) as server, recording(vendor, f"{server.url}/{vendor}", tmp_path / "c") as (url, _):
+        client(url)
+    report = emulator.verify(tmp_path / "c")
+    assert len(report.results) >= 3 and report.ok, report.table()
+    assert {r.exchange.credentials for r in report.results} == {1, "rejected"}
