@@ -651,8 +651,8 @@ def verify(directory: str | os.PathLike, vendor: str | None = None, fixture: Any
     accounts = list(engine.accounts.get(vendor, {}).values())
     if len(keys) > len(accounts):
         raise CassetteError(f"--fixture {fixture_label}",
-                            f"the cassette speaks for {len(keys)} {vendor} accounts, the fixture declares "
-                            f"{len(accounts)}")
+                            f"the cassette speaks for {_count(len(keys), vendor + ' account')}, the fixture "
+                            f"declares {len(accounts)}")
     account_of = dict(zip(keys, accounts, strict=False))
     spec = engine.vendors[vendor]
     prefix = spec.prefix()
@@ -689,6 +689,10 @@ def verify(directory: str | os.PathLike, vendor: str | None = None, fixture: Any
     stale = [item for key, item in known_keys.items() if key not in used]
     return Report(vendor=vendor, cassette=os.fspath(directory), fixture=fixture_label, results=results,
                   correspondence=ids.to_dict(), stale_known=stale)
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}" if n == 1 else f"{n} {thing}s"
 
 
 def _replay(ex: Exchange, app, client, prefix, creds: Credentials, account_of: dict, ids: Correspondence,
