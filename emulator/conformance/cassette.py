@@ -34,9 +34,9 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
-from ..core.journal import REDACTED, SECRET_HEADERS, is_secret_key, redact, redact_headers
+from ..core.journal import SECRET_HEADERS, is_secret_key, redact, redact_headers, redact_text
 
 FORMAT = "contact-emulator-cassette/1"
 REJECTED = "rejected"
@@ -75,7 +75,7 @@ class Payload:
     def from_bytes(cls, raw: bytes, content_type: str | None = None, *, redacted: bool = True) -> Payload:
         """The body of a message (``redacted`` unless told): JSON when it parses as JSON, else
         text, else base64."""
-        scrub = redact if redacted else _same
+        scrub, scrub_text = (redact, redact_text) if redacted else (_same, _same)
         if not raw:
             return cls()
         try:
@@ -87,11 +87,7 @@ class Payload:
                 return cls("json", scrub(json.loads(text)))
             except (ValueError, RecursionError):
                 pass
-        if "x-www-form-urlencoded" in (content_type or "") and redacted:
-            pairs = [(k, REDACTED if is_secret_key(k) and v else redact(v))
-                     for k, v in parse_qsl(text, keep_blank_values=True)]
-            return cls("text", urlencode(pairs))
-        return cls("text", scrub(text))
+        return cls("text", scrub_text(text))  # form pairs and URL passwords masked too
 
     @classmethod
     def from_message(cls, message: dict, where: str) -> Payload:
