@@ -37,6 +37,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from ..core.journal import SECRET_HEADERS, is_secret_key, redact, redact_headers, redact_text
+from ..core.strict_json import json_type
 
 FORMAT = "contact-emulator-cassette/1"
 REJECTED = "rejected"
@@ -141,7 +142,7 @@ class Exchange:
         from ..vendors import VENDOR_PACKAGES
 
         if not isinstance(data, dict):
-            raise ValueError(f"must hold a JSON object, not {_type(data)}")
+            raise ValueError(f"must hold a JSON object, not {json_type(data)}")
         if data.get("format") != FORMAT:
             raise ValueError(f"format: must be {FORMAT!r} (not a cassette exchange?), got {data.get('format')!r}")
         vendor = data.get("vendor")
@@ -209,11 +210,6 @@ class Exchange:
 
 def _same(value: Any) -> Any:
     return value
-
-
-def _type(value: Any) -> str:
-    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(
-        type(value), "a number")
 
 
 def _headers(value: Any, where: str) -> dict:

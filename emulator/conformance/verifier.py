@@ -42,6 +42,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ..core.journal import REDACTED, SECRET_HEADERS
+from ..core.strict_json import json_type
 from .cassette import REJECTED, CassetteError, Exchange, Payload, read_cassette
 
 REPORT_FORMAT = "contact-emulator-verify-report/1"
@@ -223,20 +224,6 @@ def _preview(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def _type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
-
-
 def is_id_key(key: str | None) -> bool:
     """``id``, ``_id``, ``contactId``, ``asyncSessionId``, ``list_id``, ``contactIds``, ``ids``."""
     if not key:
@@ -364,11 +351,11 @@ class Comparison:
 
     def values(self, vendor: Any, emulator: Any, where: str = "$", key: str | None = None,
                with_values: bool = True) -> None:
-        tv, te = _type(vendor), _type(emulator)
+        tv, te = json_type(vendor), json_type(emulator)
         if tv != te:
             if "array" in (tv, te):
                 items, alone = (emulator, vendor) if te == "array" else (vendor, emulator)
-                single = len(items) == 1 and _type(items[0]) == _type(alone)
+                single = len(items) == 1 and json_type(items[0]) == json_type(alone)
                 who = "vendor" if te == "array" else "emulator"
                 self.out.append(Difference("array-ness", where, vendor, emulator,
                                            f"the {who} sent a single item alone, not in an array" if single

@@ -145,3 +145,17 @@ def printable(value: Any, depth: int = MAX_JSON_DEPTH * 2) -> Any:
             return "(nested too deep to show)"
         return [printable(v, depth - 1) for v in value]
     return value
+
+
+def json_type(value: Any) -> str:
+    """The JSON type of a parsed value: ``object``, ``array``, ``string``, ``number``,
+    ``boolean`` or ``null`` (a bool is not a number here, as in JSON)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"

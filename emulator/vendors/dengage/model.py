@@ -26,6 +26,7 @@ from typing import Any
 from emulator.core.accounts import FixtureError
 from emulator.core.clock import iso
 from emulator.core.journal import note
+from emulator.core.strict_json import json_type as _kind  # the JSON type of a value, for messages
 
 from .errors import FIELD_ERROR, LIMITED, VALIDATION_FAILED, DengageError, forbidden
 
@@ -58,21 +59,6 @@ class Column:
     nullable: bool = True              # null clears the value
     lower: bool = False                # stored lower-cased (email)
     import_enabled: bool = True
-
-
-def _kind(value: Any) -> str:
-    """The JSON type of a value, for messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object" if isinstance(value, dict) else type(value).__name__
 
 
 def _check_string(col: Column, value: Any) -> Any:
