@@ -182,6 +182,7 @@ class Recorder:
         if len(raw) > self.max_body_bytes:
             upstream.close()
             return _error(start_response, 502, f"{self.upstream} answered a body over {self.max_body_bytes} bytes")
+        upstream.raw.release_conn()  # read to its end: the connection goes back to the pool
         response_headers = [(k, v) for k, v in upstream.raw.headers.items()
                             if k.lower() not in HOP_BY_HOP and k.lower() != "content-length"]
         try:
