@@ -6,12 +6,13 @@ Only the transport is replaced, and only for the duration:
 * ``requests``: ``HTTPAdapter.send``, the adapter's one sending method (what the
   ``responses`` library patches). Module-level ``requests.post(...)``, new sessions and
   sessions made before interception started all send through it.
-* ``httpx``: the transport a client picks for a URL (``Client._transport_for_url`` and its
-  async twin, what respx's ``httpx`` mocker patches) answers an :class:`EmulatorTransport`
-  for a vendor host, so ``httpx.Client``, ``httpx.AsyncClient`` and module-level
-  ``httpx.post`` are covered, clients made before included. httpx is optional: without it
-  only ``requests`` is intercepted. The transports are public: mount one yourself with
-  ``httpx.Client(mounts=intercept(...).httpx_mounts())``.
+* ``httpx``: the default transports' sending methods, ``HTTPTransport.handle_request`` and
+  ``AsyncHTTPTransport.handle_async_request`` (the transports every ``httpx.Client``,
+  ``httpx.AsyncClient`` and module-level ``httpx.post`` sends through, clients made before
+  included), hand a vendor host's request to an :class:`EmulatorTransport`. A client given a
+  transport of its own (``transport=``, ``mounts=``, not an ``HTTPTransport``) is not touched.
+  httpx is optional: without it only ``requests`` is intercepted. The emulator's transports
+  are public: mount them yourself with ``httpx.Client(mounts=intercept(...).httpx_mounts())``.
 
 Every other host passes through untouched, or with ``strict=True`` raises
 :class:`UnexpectedHost` naming it (``passthrough`` names hosts still let through).
@@ -148,31 +149,41 @@ class intercept(contextlib.ContextDecorator):  # noqa: N801 - used like a functi
         return {f"all://{host}": transport(app, self.extra_hosts.get(host)) for host in sorted(self.hosts)}
 
     def _patch_httpx(self, httpx, app):
-        sync_pick, async_pick = httpx.Client._transport_for_url, httpx.AsyncClient._transport_for_url
+        sync_send = httpx.HTTPTransport.handle_request
+        async_send = httpx.AsyncHTTPTransport.handle_async_request
         hosts, rewrite = self.hosts, self.extra_hosts
         kinds = _httpx_transports()
-        sync_transports = {h: kinds["EmulatorTransport"](app, rewrite.get(h)) for h in hosts}
-        async_transports = {h: kinds["AsyncEmulatorTransport"](app, rewrite.get(h)) for h in hosts}
-        refuse, arefuse = kinds["Refusing"](self), kinds["AsyncRefusing"](self)
+        emulators = {h: kinds["EmulatorTransport"](app, rewrite.get(h)) for h in hosts}
+        async_emulators = {h: kinds["AsyncEmulatorTransport"](app, rewrite.get(h)) for h in hosts}
+        refused_error = _httpx_unexpected_host()
 
-        def picker(original, transports, refusing):
-            def transport_for_url(client, url):
-                host = url.host.lower()
-                transport = transports.get(host)
-                if transport is not None:
-                    return transport
-                return refusing if self._refused(host) else original(client, url)
+        def refuse_unless_allowed(request):
+            host = request.url.host  # httpx gives it lower-cased
+            if self._refused(host):
+                raise refused_error(self._refusal(host, request.method, str(request.url)), request=request)
 
-            return transport_for_url
+        @functools.wraps(sync_send)
+        def handle_request(transport, request):
+            emulator = emulators.get(request.url.host)
+            if emulator is not None:
+                return emulator.handle_request(request)
+            refuse_unless_allowed(request)
+            return sync_send(transport, request)
 
-        pick_sync = picker(sync_pick, sync_transports, refuse)
-        pick_async = picker(async_pick, async_transports, arefuse)
-        httpx.Client._transport_for_url = pick_sync
-        httpx.AsyncClient._transport_for_url = pick_async
+        @functools.wraps(async_send)
+        async def handle_async_request(transport, request):
+            emulator = async_emulators.get(request.url.host)
+            if emulator is not None:
+                return await emulator.handle_async_request(request)
+            refuse_unless_allowed(request)
+            return await async_send(transport, request)
+
+        httpx.HTTPTransport.handle_request = handle_request
+        httpx.AsyncHTTPTransport.handle_async_request = handle_async_request
 
         def undo():
-            httpx.Client._transport_for_url = sync_pick
-            httpx.AsyncClient._transport_for_url = async_pick
+            httpx.HTTPTransport.handle_request = sync_send
+            httpx.AsyncHTTPTransport.handle_async_request = async_send
 
         return undo
 
@@ -183,10 +194,6 @@ def _httpx():
         import httpx
     except ImportError:
         return None
-    for cls in (httpx.Client, httpx.AsyncClient):
-        if not hasattr(cls, "_transport_for_url"):
-            raise RuntimeError(f"httpx {httpx.__version__}: {cls.__name__} has no _transport_for_url, where "
-                               "interception mounts its transport; this httpx is not supported (use httpx < 1)")
     return httpx
 
 
@@ -207,9 +214,7 @@ def _httpx_unexpected_host():
     import httpx
 
     class HttpxUnexpectedHost(UnexpectedHost, httpx.ConnectError):
-        def __init__(self, message: str, *, request=None):
-            UnexpectedHost.__init__(self, message)
-            self._request = request
+        pass  # ``request`` goes through httpx's public ``request`` setter
 
     return HttpxUnexpectedHost
 
@@ -384,25 +389,7 @@ def _httpx_transports() -> dict:
                 raise _httpx_error(httpx, exc, request) from None
             return _httpx_response(httpx, request, answer)
 
-    class Refusing(httpx.BaseTransport):
-        """What a strict interception picks for a host it does not serve."""
-
-        def __init__(self, owner: intercept):
-            self.owner = owner
-
-        def handle_request(self, request):
-            raise _httpx_unexpected_host()(self.owner._refusal(request.url.host, request.method, str(request.url)),
-                                           request=request)
-
-    class AsyncRefusing(httpx.AsyncBaseTransport):
-        def __init__(self, owner: intercept):
-            self.refusing = Refusing(owner)
-
-        async def handle_async_request(self, request):
-            return self.refusing.handle_request(request)
-
-    return {"EmulatorTransport": EmulatorTransport, "AsyncEmulatorTransport": AsyncEmulatorTransport,
-            "Refusing": Refusing, "AsyncRefusing": AsyncRefusing}
+    return {"EmulatorTransport": EmulatorTransport, "AsyncEmulatorTransport": AsyncEmulatorTransport}
 
 
 def __getattr__(name: str):

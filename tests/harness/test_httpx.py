@@ -1,5 +1,5 @@
-"""httpx in-process, sync and async, beside requests: one ``intercept()`` covers both, by a
-mounted transport; strict mode; time-outs and faults give httpx's own exceptions, the same
+"""httpx in-process, sync and async, beside requests: one ``intercept()`` covers both, at
+the default transports; strict mode; time-outs and faults give httpx's own exceptions, the same
 as against a live server."""
 from __future__ import annotations
 
@@ -118,15 +118,41 @@ def test_interception_patches_only_the_transports_and_puts_them_back(app):
                requests.sessions.resolve_proxies, requests.sessions.to_key_val_list, requests.models.to_key_val_list,
                requests.utils.to_key_val_list)
     picks = (httpx.Client._transport_for_url, httpx.AsyncClient._transport_for_url)
+    sends = (httpx.HTTPTransport.handle_request, httpx.AsyncHTTPTransport.handle_async_request)
     send = requests.adapters.HTTPAdapter.send
     with intercept(app):
         assert (requests.sessions.get_netrc_auth, requests.sessions.Session.merge_environment_settings,
                 requests.sessions.resolve_proxies, requests.sessions.to_key_val_list,
                 requests.models.to_key_val_list, requests.utils.to_key_val_list) == helpers
         assert requests.adapters.HTTPAdapter.send is not send
-        assert (httpx.Client._transport_for_url, httpx.AsyncClient._transport_for_url) != picks
+        assert (httpx.Client._transport_for_url, httpx.AsyncClient._transport_for_url) == picks  # private: left alone
+        assert httpx.HTTPTransport.handle_request is not sends[0]
+        assert httpx.AsyncHTTPTransport.handle_async_request is not sends[1]
     assert requests.adapters.HTTPAdapter.send is send
-    assert (httpx.Client._transport_for_url, httpx.AsyncClient._transport_for_url) == picks
+    assert (httpx.HTTPTransport.handle_request, httpx.AsyncHTTPTransport.handle_async_request) == sends
+
+
+def test_a_client_with_a_transport_of_its_own_is_not_touched(app):
+    answered = []
+
+    def answer(request):
+        answered.append(str(request.url))
+        return httpx.Response(299, json={"mocked": True})
+
+    with intercept(app, strict=True) as handle:
+        handle.reset(session=True)
+        with httpx.Client(transport=httpx.MockTransport(answer), headers=AUTH) as client:
+            assert client.post(OCTOPUSH, json=body("+33699999999")).status_code == 299
+            assert client.get("https://example.org/x").json() == {"mocked": True}  # strict refuses the network only
+
+        async def mounted():
+            mounts = {"all://api.octopush.com": httpx.MockTransport(answer)}
+            async with httpx.AsyncClient(mounts=mounts, headers=AUTH) as client:
+                return (await client.post(OCTOPUSH, json=body("+33699999998"))).status_code
+
+        assert asyncio.run(mounted()) == 299
+        assert answered == [OCTOPUSH, "https://example.org/x", OCTOPUSH]
+        assert handle.requests("octopush") == [] and phones(handle) == set()
 
 
 def test_mounting_the_transport_without_patching(app):
