@@ -21,6 +21,7 @@ from werkzeug.routing import Rule
 from .core.engine import Engine
 from .core.errors import BadBody, EmulatorError, VendorError
 from .core.journal import BODY_PREVIEW, Recorded, start_notes
+from .core.store import StoreWriteFailed
 from .core.strict_json import printable
 from .http import RequestInfo
 from .settings import Settings
@@ -236,6 +237,11 @@ def _install_hooks(app: Flask, engine: Engine) -> None:
     @app.errorhandler(FaultFired)
     def _fault(err: FaultFired):
         return err.response
+
+    @app.errorhandler(StoreWriteFailed)
+    def _store_failed(err: StoreWriteFailed):
+        log.error("%s %s: %s", request.method, request.path, err)
+        return _generic(engine, 503, str(err), "internal")
 
     @app.errorhandler(BadBody)
     def _bad_body(err: BadBody):

@@ -148,7 +148,6 @@ def _serve(settings: Settings, sources: Sources) -> int:
     from .app import create_app
     from .core.accounts import FixtureError
 
-    settings = settings.with_(background_jobs=True)
     try:
         address = resolve(settings.host, settings.port)
     except OSError as exc:

@@ -18,6 +18,12 @@ Persistence (``path`` given) is a snapshot plus a write-ahead log
 * ``PATH.wal`` gets one JSON line per changed document (``["put", table, id, doc]``,
   ``["del", table, id]``, ``["drop", table]``), written and fsynced once per transaction.
   Replaying a line twice gives the same result, so replay needs no bookkeeping.
+* A transaction's lines go to the log in one ``write`` call, then one fsync. Its changes
+  are applied in memory as it runs and undone if the append fails (a full disk, a
+  read-only file system): the transaction then raises :class:`StoreWriteFailed`, the log
+  is cut back to where the append began, and nothing of the write remains, in memory or
+  on disk. Readers that hold the lock (state, snapshots) never see a write whose append
+  has not succeeded.
 * When the log grows past ``compact_every`` lines it is rotated (renamed ``PATH.wal.<n>``,
   under the lock) and a background process merges the snapshot ``PATH`` and the closed
   logs from the files into a new snapshot, renamed over ``PATH``: no request waits on it.
@@ -26,8 +32,10 @@ Persistence (``path`` given) is a snapshot plus a write-ahead log
 """
 from __future__ import annotations
 
+import errno
 import gc
 import json
+import logging
 import os
 import threading
 from collections.abc import Callable, Hashable, Iterable, Iterator, MutableMapping
@@ -93,6 +101,39 @@ def copy_json(value):
     return value
 
 
+DISK_CONDITIONS = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
+                   errno.EROFS: "the file system is read-only", errno.EACCES: "permission denied",
+                   errno.EPERM: "permission denied", errno.ENOENT: "the directory does not exist",
+                   errno.EIO: "an I/O error", errno.EFBIG: "the file is too large"}
+
+
+def disk_condition(exc: OSError) -> str:
+    """``the disk is full (ENOSPC)``: what an OSError says about the disk, in words."""
+    code = errno.errorcode.get(exc.errno or 0)
+    words = DISK_CONDITIONS.get(exc.errno or 0) or exc.strerror or str(exc)
+    return f"{words} ({code})" if code else words
+
+
+class StoreWriteFailed(Exception):
+    """The log append of a transaction failed: the transaction was undone, nothing is stored."""
+
+    def __init__(self, path: str, exc: OSError | str):
+        condition = exc if isinstance(exc, str) else disk_condition(exc)
+        super().__init__(f"the emulator could not save this write: {condition} writing {path}; nothing was stored")
+        self.condition = condition
+
+
+class StoreUnavailable(OSError):
+    """The store cannot be opened or written at start (a missing, read-only or full
+    directory ...); ``strerror`` says the condition in words, ``filename`` is the store."""
+
+    def __init__(self, path: str, exc: OSError):
+        super().__init__(exc.errno, disk_condition(exc), path)
+
+    def __str__(self) -> str:
+        return f"cannot use the store {self.filename}: {self.strerror}"
+
+
 class DuplicateKey(Exception):
     """A write would give two documents the same key in a unique index."""
 
@@ -126,26 +167,37 @@ class Index:
 
 
 class _IntKeyView(MutableMapping):
-    """The raw (string-keyed) table seen with int keys; remembers what it touched, and the
-    index keys each touched document had before the operation changed it (``before``)."""
+    """The raw (string-keyed) table seen with int keys; remembers what it touched, the
+    index keys each touched document had before the operation changed it (``before``),
+    and, inside a persistent store's transaction, each touched document as it was
+    (``undo``: the transaction's undo list, or None)."""
 
-    __slots__ = ("raw", "touched", "removed", "cleared", "before", "keys_of")
+    __slots__ = ("raw", "touched", "removed", "cleared", "before", "keys_of", "name", "undo")
 
-    def __init__(self, raw: dict, keys_of: Callable[[dict], dict] | None = None):
+    def __init__(self, raw: dict, keys_of: Callable[[dict], dict] | None = None, name: str = "",
+                 undo: list | None = None):
         self.raw = raw
         self.touched: set[int] = set()
         self.removed: set[int] = set()
         self.cleared = False
         self.before: dict[int, dict[str, tuple]] = {}
         self.keys_of = keys_of
+        self.name = name
+        self.undo = undo
 
     def _remember(self, doc_id: int, doc: dict) -> None:
         if self.keys_of is not None and doc_id not in self.before:
             self.before[doc_id] = self.keys_of(doc)
 
+    def _keep_for_undo(self, doc_id: int, old) -> None:
+        """Note what document ``doc_id`` was (``_MISSING``: none) on the undo list."""
+        self.undo.append((_DOC, self.name, self.raw, str(doc_id), old))
+
     def __getitem__(self, doc_id):
         doc = self.raw[str(doc_id)]
         doc_id = int(doc_id)
+        if self.undo is not None and doc_id not in self.touched:
+            self._keep_for_undo(doc_id, copy_json(doc))  # updated in place: keep a copy
         self._remember(doc_id, doc)  # TinyDB updates documents in place after a get
         self.touched.add(doc_id)
         return doc
@@ -155,13 +207,18 @@ class _IntKeyView(MutableMapping):
         old = self.raw.get(str(doc_id))
         if old is not None:
             self._remember(doc_id, old)
+        if self.undo is not None:
+            self._keep_for_undo(doc_id, _MISSING if old is None else old)
         self.raw[str(doc_id)] = doc
         self.touched.add(doc_id)
         self.removed.discard(doc_id)
 
     def __delitem__(self, doc_id):
         doc_id = int(doc_id)
-        self._remember(doc_id, self.raw[str(doc_id)])
+        old = self.raw[str(doc_id)]
+        self._remember(doc_id, old)
+        if self.undo is not None:
+            self._keep_for_undo(doc_id, old)
         del self.raw[str(doc_id)]
         self.removed.add(doc_id)
         self.touched.discard(doc_id)
@@ -176,6 +233,8 @@ class _IntKeyView(MutableMapping):
         return len(self.raw)
 
     def clear(self):
+        if self.undo is not None:
+            self.undo.append((_CLEARED, self.name, self.raw, dict(self.raw)))
         self.raw.clear()
         self.cleared = True
         self.touched.clear()
@@ -189,14 +248,26 @@ class IndexedTable(Table):
         super().__init__(storage, name, cache_size=0, persist_empty=persist_empty)
         self.on_change: Callable[[_IntKeyView], None] | None = None
         self.keys_of: Callable[[dict], dict] | None = None
+        self.store: Store | None = None
+
+    def _get_next_id(self):
+        undo = self.store._undo if self.store is not None else None
+        if undo is not None:
+            undo.append((_NEXT_ID, self, self._next_id))
+        return super()._get_next_id()
 
     def _update_table(self, updater):
         tables = self._storage.read()
         if tables is None:
             tables = {}
             self._storage.write(tables)
-        raw = tables.setdefault(self.name, {})
-        view = _IntKeyView(raw, self.keys_of)
+        undo = self.store._undo if self.store is not None else None
+        raw = tables.get(self.name)
+        if raw is None:
+            if undo is not None:
+                undo.append((_TABLE, tables, self.name, _MISSING))
+            raw = tables[self.name] = {}
+        view = _IntKeyView(raw, self.keys_of, self.name, undo)
         updater(view)
         if self.on_change is not None:
             self.on_change(view)
@@ -222,6 +293,7 @@ class Collection:
         self.table: IndexedTable = store.db.table(name)
         self.table.on_change = self._changed
         self.table.keys_of = self._keys
+        self.table.store = store
         self.indexes = indexes
         self._maps: dict[str, dict] = {}
         self._rebuild()
@@ -326,14 +398,33 @@ class Collection:
     def set_fields_unindexed(self, doc_id: int, fields: dict) -> None:
         """Set fields that no index of this kind reads, without index upkeep (hot counters)."""
         with self.store.transaction():
-            raw = self._raw()[str(doc_id)]
+            table = self._raw()
+            raw = table[str(doc_id)]
+            undo = self.store._undo
+            if undo is not None:
+                undo.append((_DOC, self.name, table, str(doc_id), copy_json(raw)))
             raw.update(fields)
             self.store._log(["put", self.name, doc_id, raw])
 
     def find(self, index: str, key: Hashable) -> Document | None:
         """The document with ``key`` in a unique index (no scan)."""
+        found = self._found(index, key)
+        return None if found is None else Document(copy_json(found[1]), found[0])
+
+    def peek_by(self, index: str, key: Hashable) -> dict | None:
+        """The stored document with ``key`` in a unique index, not a copy: read only."""
+        found = self._found(index, key)
+        return None if found is None else found[1]
+
+    def _found(self, index: str, key: Hashable) -> tuple[int, dict] | None:
+        """(id, stored document) for ``key``. Safe without the lock: when a write (a reset)
+        replaces the document between the index look-up and the read, the answer is None,
+        never another document."""
         doc_id = self._maps[index].get(key)
-        return None if doc_id is None else self.get(doc_id)
+        doc = None if doc_id is None else self._raw().get(str(doc_id))
+        if doc is None or key not in self.indexes[index].keys_of(doc):
+            return None
+        return doc_id, doc
 
     def find_id(self, index: str, key: Hashable) -> int | None:
         return self._maps[index].get(key)
@@ -341,7 +432,9 @@ class Collection:
     def find_all(self, index: str, key: Hashable) -> list[Document]:
         """Every document with ``key`` in a non-unique index, oldest first (no scan)."""
         ids = self._maps[index].get(key) or []
-        return [self.get(i) for i in list(ids)]
+        keys_of = self.indexes[index].keys_of
+        found = (self.get(i) for i in list(ids))  # a reset may replace them meanwhile: keep true matches only
+        return [doc for doc in found if doc is not None and key in keys_of(doc)]
 
     def ids_with(self, index: str, key: Hashable) -> list[int]:
         """Ids of every document with ``key`` in an index, unique or not (no scan)."""
@@ -422,8 +515,11 @@ class Collection:
             first = table._get_next_id()  # only now: a refused write must not use up an id
             new_ids: list[int] = []
             tables = store.db.storage.read()
+            undo = store._undo
             raw = tables.get(self.name)
             if raw is None:
+                if undo is not None:
+                    undo.append((_TABLE, tables, self.name, _MISSING))
                 raw = tables[self.name] = {}
             for doc_id, doc, keys in checked:
                 if doc_id is None:
@@ -433,6 +529,8 @@ class Collection:
                     old = raw.get(str(doc_id))
                     if old is not None:
                         self._index_remove(doc_id, self._keys(old))
+                if undo is not None:
+                    undo.append((_DOC, self.name, raw, str(doc_id), raw.get(str(doc_id), _MISSING)))
                 raw[str(doc_id)] = doc
                 self._index_add(doc_id, doc, keys)
                 store._log(["put", self.name, doc_id, doc])
@@ -485,6 +583,10 @@ class Store:
         self._collections: dict[str, Collection] = {}
         self._depth = 0
         self._pending: list[str] = []
+        self._undo: list | None = None
+        """What the running transaction changed, to undo it if its log append fails
+        (persistent stores only: an in-memory store has no append to fail)."""
+        self._broken: str | None = None
         self._wal_lines = 0
         self._wal = None
         self._compactor: persistence.Compactor | None = None
@@ -496,7 +598,11 @@ class Store:
         self.db.storage.write({})
         self.existed = False
         if self.path:
-            self._open_files()
+            try:
+                _probe_directory(self.path)
+                self._open_files()
+            except OSError as exc:
+                raise StoreUnavailable(self.path, exc) from None
 
     # -- declaration -----------------------------------------------------------------
     def define_indexes(self, kind_key: str, indexes: dict[str, Index]) -> None:
@@ -526,19 +632,101 @@ class Store:
         """Hold the lock; log lines written inside are made durable once, at the end."""
         return self._transaction
 
+    def on_rollback(self, undo: Callable[[], None]) -> None:
+        """Call ``undo`` if the running transaction is undone (its log append failed): for
+        state kept outside the store that the transaction changed. In-memory stores never
+        undo, so the call is dropped there."""
+        if self._undo is not None:
+            self._undo.append((_CALL, undo))
+
     def _log(self, entry: list) -> None:
         self._touched.add(entry[1])
         if self._wal is not None:
             self._pending.append(json.dumps(entry, separators=(",", ":"), ensure_ascii=False))
 
-    def _flush(self) -> None:
+    def _commit(self) -> None:
+        """Append the transaction's lines to the log; undo the transaction if that fails."""
         lines, self._pending = self._pending, []
-        self._wal.write("\n".join(lines) + "\n")
-        self._wal.flush()
-        os.fsync(self._wal.fileno())
+        path = self.path + ".wal"
+        if self._broken is not None:
+            self._rollback()
+            raise StoreWriteFailed(path, self._broken)
+        try:
+            self._append(("\n".join(lines) + "\n").encode("utf-8"))
+        except OSError as exc:
+            self._rollback()
+            raise StoreWriteFailed(path, exc) from None
         self._wal_lines += len(lines)
         if self._wal_lines >= self.compact_every:
-            self.compact()
+            try:
+                self.compact()
+            except OSError as exc:  # the append is durable: the write stands, the log keeps growing
+                logging.getLogger("emulator.store").warning("compaction failed, will retry: %s", disk_condition(exc))
+
+    def _append(self, data: bytes) -> None:
+        """Write ``data`` at the end of the log in one call and fsync it; on failure, cut the
+        log back to where it was (a partial append would otherwise be replayed on start)."""
+        fd = self._wal.fileno()
+        start = os.lseek(fd, 0, os.SEEK_END)
+        try:
+            written = os.write(fd, data)
+            while written < len(data):  # a short write: only when the disk is filling up
+                written += os.write(fd, data[written:])
+            os.fsync(fd)
+        except OSError as exc:
+            try:
+                os.ftruncate(fd, start)
+            except OSError:
+                self._broken = (f"{disk_condition(exc)}; the log could not be cut back after that failed "
+                                "write, so the emulator refuses writes until it is restarted")
+            raise
+
+    def _rollback(self) -> None:
+        """Undo every change of the running transaction (newest first), fixing the indexes
+        as each document goes back (a table replaced or cleared is re-indexed whole)."""
+        undo, self._undo = self._undo or [], None
+        self._pending = []
+        rebuild: set[str] = set()
+        for entry in reversed(undo):
+            kind = entry[0]
+            if kind is _DOC:
+                _, name, raw, key, old = entry
+                coll = self._collections.get(name)
+                current = raw.get(key)
+                if coll is not None and current is not None:
+                    coll._index_remove(int(key), coll._keys(current))
+                if old is _MISSING:
+                    raw.pop(key, None)
+                else:
+                    raw[key] = old
+                    if coll is not None:
+                        coll._index_add(int(key), old)
+            elif kind is _NEXT_ID:
+                entry[1]._next_id = entry[2]
+            elif kind is _CALL:
+                entry[1]()
+            elif kind is _TABLES:
+                _, tables, old = entry
+                rebuild.update(tables)
+                rebuild.update(old)
+                tables.clear()
+                tables.update(old)
+            elif kind is _TABLE:
+                _, tables, name, old = entry
+                if old is _MISSING:
+                    tables.pop(name, None)
+                else:
+                    tables[name] = old
+                rebuild.add(name)
+            else:  # _CLEARED
+                _, name, raw, old = entry
+                raw.clear()
+                raw.update(old)
+                rebuild.add(name)
+        for name in rebuild:
+            coll = self._collections.get(name)
+            if coll is not None:
+                coll._rebuild()
 
     # -- whole-store operations ------------------------------------------------------
     def snapshot(self) -> dict:
@@ -562,6 +750,10 @@ class Store:
         """
         with self.transaction():
             tables = self.db.storage.read() or {}
+            undo = self._undo
+            if undo is not None:  # a failed append puts the tables back, in their order
+                undo.append((_TABLES, tables, dict(tables)))
+                self.on_rollback(self._remembering(self._base, set(self._touched)))
             if data is self._base:
                 names = {n for n in self._touched if prefix is None or n.startswith(prefix)}
             else:
@@ -585,6 +777,8 @@ class Store:
             for name in names:
                 coll = self._collections.get(name)
                 if coll is not None:
+                    if undo is not None:
+                        undo.append((_NEXT_ID, coll.table, coll.table._next_id))
                     coll.table._next_id = None
                     coll._rebuild()
             if data is self._base or prefix is None:
@@ -592,6 +786,12 @@ class Store:
                 self._touched -= names
             else:  # the tables now hold ``data``, which may differ from the remembered snapshot
                 self._touched |= names
+
+    def _remembering(self, base: dict | None, touched: set) -> Callable[[], None]:
+        """Put back what the store remembers of its snapshot (for an undone restore)."""
+        def undo() -> None:
+            self._base, self._touched = base, touched
+        return undo
 
     def clear(self, prefix: str | None = None) -> None:
         self.restore({}, prefix=prefix)
@@ -646,10 +846,19 @@ class Store:
 
     def _rotate(self) -> None:
         wal = self.path + ".wal"
-        self._wal.close()
         seq = self._rotated_upto + 1
-        os.replace(wal, f"{wal}.{seq}")
-        self._wal = open(wal, "a", encoding="utf-8")
+        rotated = f"{wal}.{seq}"
+        self._wal.close()
+        try:
+            os.replace(wal, rotated)
+            try:
+                self._wal = open(wal, "a", encoding="utf-8")
+            except OSError:
+                os.replace(rotated, wal)
+                raise
+        except OSError:  # no room for a new log (a full disk): go on appending to this one
+            self._wal = open(wal, "a", encoding="utf-8")
+            raise
         persistence.fsync_dir(wal)  # the rename and the new log survive a crash
         self._rotated_upto, self._wal_lines = seq, 0
 
@@ -679,10 +888,14 @@ class Store:
             tables = self.db.storage.read() or {}
             if (self._wal_lines or self._rotated_upto > self._merged_upto) and \
                     sum(map(len, tables.values())) < CLOSE_SNAPSHOT_DOCS:
-                with persistence.file_lock(self.path):
-                    tmp = persistence.write_snapshot(self.path, tables, self._rotated_upto)
-                    persistence.install_snapshot(self.path, tmp, self._rotated_upto)
-                    self._wal.truncate(0)
+                try:
+                    with persistence.file_lock(self.path):
+                        tmp = persistence.write_snapshot(self.path, tables, self._rotated_upto)
+                        persistence.install_snapshot(self.path, tmp, self._rotated_upto)
+                        self._wal.truncate(0)
+                except OSError as exc:  # the logs hold every write already: they are replayed on open
+                    logging.getLogger("emulator.store").warning("no snapshot written on close: %s",
+                                                                disk_condition(exc))
             self._wal.close()
             self._wal = None
 
@@ -703,6 +916,8 @@ class _Transaction:
     def __enter__(self) -> Store:
         store = self.store
         store.lock.acquire()
+        if store._depth == 0 and store._wal is not None:
+            store._undo = []
         store._depth += 1
         return store
 
@@ -710,7 +925,33 @@ class _Transaction:
         store = self.store
         try:
             store._depth -= 1
-            if store._depth == 0 and store._pending:
-                store._flush()
+            if store._depth == 0:
+                if store._pending:
+                    store._commit()
+                store._undo = None
         finally:
+            if store._depth == 0:
+                store._undo = None
             store.lock.release()
+
+
+_MISSING = object()
+"""In an undo entry: the document or table did not exist before."""
+_DOC, _TABLE, _TABLES, _CLEARED, _NEXT_ID, _CALL = "doc", "table", "tables", "cleared", "next_id", "call"
+"""Undo entries: ``(_DOC, table name, raw table, key, old document)``, ``(_TABLE, tables,
+name, old raw table)``, ``(_TABLES, tables, old tables)`` (all of them, in their order),
+``(_CLEARED, name, raw table, old contents)``, ``(_NEXT_ID, table, old next id)``,
+``(_CALL, function)``."""
+
+
+def _probe_directory(path: str) -> None:
+    """Write, fsync and remove a small file beside ``path``: a read-only, full or missing
+    directory fails here, at start, rather than on the first acknowledged write."""
+    probe = path + ".probe"
+    fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, b"\0" * 4096)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+        os.unlink(probe)

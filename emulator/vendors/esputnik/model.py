@@ -871,6 +871,7 @@ class Backend:
             if len(self._recent) > 10_000:
                 self._recent = {k: t for k, t in self._recent.items() if 0 <= now - t < window}
             self._recent[key] = now
+            self.store.on_rollback(lambda: self._recent.pop(key, None))  # not stored after all: not remembered
 
     # -- look-ups ---------------------------------------------------------------------------
     def _find(self, index: str, key) -> Any:
