@@ -47,8 +47,6 @@ class Settings:
     """Open connections waitress accepts before it stops accepting (its own default is 100)."""
     channel_timeout_s: int = 30
     """An idle connection (no bytes in that long, no request being served) is closed (waitress)."""
-    background_jobs: bool = False
-    """Tick due jobs and webhooks in a thread (live servers); tests rely on request-time runs."""
     webhook_timeout_s: float = 5.0
     vendors: tuple[str, ...] | None = None
     """Serve only these vendors (default: every registered vendor)."""

@@ -182,7 +182,14 @@ def build_admin(engine) -> Blueprint:
 
     @bp.get("/webhooks")
     def webhooks():
-        engine.jobs.run_due()
+        wait = request.args.get("wait")
+        try:
+            wait_s = engine.jobs.webhook_timeout_s + 1.0 if wait in (None, "") else float(wait)
+        except ValueError:
+            raise EmulatorError(f"query parameter 'wait' must be a number of seconds, got {wait!r}") from None
+        if not 0 <= wait_s <= 60:
+            raise EmulatorError(f"query parameter 'wait' must be from 0 to 60 seconds, got {wait!r}")
+        engine.jobs.wait_deliveries(wait_s)
         items = engine.jobs.deliveries(vendor=request.args.get("vendor"), account=request.args.get("account"))
         return jsonify({"webhooks": items, "count": len(items)})
 

@@ -200,7 +200,7 @@ class Engine:
         return out
 
     def close(self) -> None:
-        self.jobs.stop_ticker()
+        self.jobs.close()
         self.store.close()
 
 

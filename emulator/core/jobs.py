@@ -1,116 +1,289 @@
 """Asynchronous work on the emulator clock: queued jobs and outbound webhooks.
 
-A job is data (vendor, account, kind, payload, due time) kept in the store, so it survives
-a restart with ``--db``; the vendor registers a handler per kind. Handlers run outside the
-store lock and take it (``engine.store.transaction()``) around their own writes. :meth:`Jobs.run_due` runs
-every job whose due time has passed; the app calls it before answering any request and
-after every clock change, and a live server also ticks it in the background. So a job
-queued with delay 0 completes before the next request is answered, and a test observes
-the result without sleeping.
+A job is data (vendor, account, kind, payload, due time) kept in the store; the vendor
+registers a handler per kind. A job is removed from the queue only in the transaction that
+writes its result, so a crash (even kill -9) leaves it queued, and it runs again when the
+store is opened: its result was never written, so the second run is the only one.
 
-A webhook delivery is also data (``_emulator:webhooks``). Attempts are made outside the
-store lock; each is recorded with its time, status or error. A failed attempt is retried
-after the next delay of the delivery's schedule, on the emulator clock.
+**Where work runs.** Jobs run on one worker thread (``emulator-jobs``), in due order,
+never inside a request. A request (all but the health check) waits until the jobs that
+were due when it arrived have run, at most :data:`SETTLE_TIMEOUT_S`: a job queued with
+delay 0 has completed before the next request is answered, and a test observes the result
+without sleeping. Network work (a webhook attempt, the fetch step of an
+:class:`OutboundJob`) runs on a pool of :data:`OUTBOUND_THREADS` threads, outside every
+lock, with a total deadline per call (:mod:`emulator.core.outbound`). No request waits
+for it except the reads of its outcome: ``GET /_emulator/webhooks``
+(:meth:`Jobs.wait_deliveries`) and a status read that calls :meth:`Jobs.wait_for`. A clock
+change starts due deliveries and returns.
+
+A webhook delivery is also data (``_emulator:webhooks``), kept until it ends (delivered,
+rejected or out of retries); then at most :data:`DELIVERIES_KEPT` ended deliveries are
+kept, the oldest dropped first. A failed attempt is retried after the next delay of the
+delivery's schedule, on the emulator clock. An attempt under way when the process dies is
+made again on start (at least once).
 """
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
+from . import outbound
 from .clock import iso
+from .store import StoreWriteFailed, copy_json
 
 QUEUE = "_emulator:queue"
 WEBHOOKS = "_emulator:webhooks"
 
+OUTBOUND_THREADS = 4
+"""Webhook attempts and upload fetches under way at once; more wait their turn."""
+SETTLE_TIMEOUT_S = 30.0
+"""The longest a request waits for the jobs due when it arrived (then it is answered anyway)."""
+DELIVERIES_KEPT = 500
+"""Ended webhook deliveries kept (pending ones are always kept)."""
+RESPONSE_KEPT = 500
+"""Characters of a receiver's answer kept in the attempt."""
+STORE_RETRY_S = 1.0
+"""After a failed store write (a full disk), work is tried again this much later."""
+
+log = logging.getLogger("emulator.jobs")
+
 JobHandler = Callable[[Any, dict], None]  # (core, job) -> None
 
 
-class Jobs:
-    """The job queue and the webhook sender of one emulator."""
+@dataclass(frozen=True)
+class OutboundJob:
+    """A job with a network step.
 
-    def __init__(self, core, webhook_timeout_s: float = 5.0):
+    ``fetch(core, job)`` runs on an outbound thread, outside every lock; it must bound its
+    own time (:func:`emulator.core.outbound.call` does). Then ``finish(core, job, fetched)``
+    runs on the job worker, inside the transaction that removes the job; ``fetched.result()``
+    returns what ``fetch`` returned or raises what it raised. After a crash the job fetches
+    again.
+    """
+
+    fetch: Callable[[Any, dict], Any]
+    finish: Callable[[Any, dict, Future], None]
+
+
+class Jobs:
+    """The job queue, its worker thread and the webhook sender of one emulator."""
+
+    def __init__(self, core, webhook_timeout_s: float = 5.0, outbound_threads: int = OUTBOUND_THREADS):
         self.core = core
-        self.handlers: dict[str, JobHandler] = {}
+        self.handlers: dict[str, JobHandler | OutboundJob] = {}
         self.webhook_timeout_s = webhook_timeout_s
-        self._next_due: float | None = None
-        self._next_delivery: float | None = None
-        self._in_flight: set[int] = set()
-        self._runner = threading.RLock()
-        self._ticker: threading.Thread | None = None
-        self._stop = threading.Event()
+        self.outbound_threads = outbound_threads
+        self._next_due: float | None = None       # earliest due time in the queue
+        self._next_delivery: float | None = None  # earliest attempt due that is not under way
+        self._fetches: dict[int, Future] = {}     # job id -> its fetch step (OutboundJob)
+        self._in_flight: set[int] = set()         # delivery ids with an attempt under way
+        self._generation = 0                      # bumped when the state is replaced (reset)
+        self._cv = threading.Condition()
+        self._wake = False
+        self._closed = False
+        self._worker: threading.Thread | None = None
+        self._pool = None
 
     # -- jobs ------------------------------------------------------------------------
-    def register(self, kind: str, handler: JobHandler) -> None:
+    def register(self, kind: str, handler: JobHandler | OutboundJob) -> None:
         self.handlers[kind] = handler
 
-    def enqueue(self, vendor: str, account: str, kind: str, payload: dict, delay_s: float = 0.0) -> dict:
-        """Queue a job due ``delay_s`` seconds from now (emulator clock)."""
+    def enqueue(self, vendor: str, account: str, kind: str, payload: dict, delay_s: float = 0.0,
+                subject: str | None = None) -> dict:
+        """Queue a job due ``delay_s`` seconds from now (emulator clock).
+
+        ``subject`` names what the job completes (a session id), for :meth:`wait_for`.
+        """
         if kind not in self.handlers:
             raise KeyError(f"no handler for job kind {kind!r}")
         core = self.core
         due = core.clock.time() + max(0.0, float(delay_s))
         job = {"vendor": vendor, "account": account, "kind": kind, "payload": payload,
                "due": due, "created": core.clock.time()}
+        if subject is not None:
+            job["subject"] = subject
         with core.store.transaction():
             job_id = core.store.named(QUEUE).insert(job)
             self._next_due = due if self._next_due is None else min(self._next_due, due)
+        self._kick()
         return {**job, "id": job_id}
 
     def pending(self) -> int:
         return len(self.core.store.named(QUEUE))
 
-    def run_due(self) -> int:
-        """Run due jobs, then make due webhook attempts. Returns the number of jobs run."""
-        if self._next_due is None and self._next_delivery is None:
-            return 0  # nothing queued: the usual case, on every request
-        ran = 0
+    def run_due(self, timeout_s: float = SETTLE_TIMEOUT_S) -> bool:
+        """Have the worker run the jobs due now and wait for them (not for network work);
+        start due webhook attempts. Returns at once when nothing is due (the usual case, on
+        every request); False if the jobs were still running after ``timeout_s``."""
+        next_due, next_delivery = self._next_due, self._next_delivery
+        if next_due is None and next_delivery is None:
+            return True
         now = self.core.clock.time()
-        if self._next_due is not None and self._next_due <= now:
-            ran = self._run_jobs(now)
-        self.deliver_due()
-        return ran
+        if next_due is None or next_due > now:
+            if next_delivery is not None and next_delivery <= now:
+                self._kick()
+            return True
+        return self._wait(lambda: not self._local_due(now), timeout_s)
 
-    def _run_jobs(self, now: float) -> int:
-        """Take due jobs off the queue under the store lock, then run their handlers outside it.
+    def wait_for(self, subject: str, timeout_s: float = SETTLE_TIMEOUT_S) -> bool:
+        """Wait until no due job has ``subject``, network step included (the status read of
+        an upload session waits for its file; the fetch's own deadline bounds the wait)."""
+        if self._next_due is None:
+            return True
+        now = self.core.clock.time()
+        queue = self.core.store.named(QUEUE)
 
-        Handlers take the store lock for their own writes, so a job that waits on the
-        network (an upload fetching a file) does not hold up other requests. One runner at a
-        time keeps jobs in due order.
-        """
-        store, ran = self.core.store, 0
-        with self._runner:
-            while True:
-                with store.transaction():
-                    queue = store.named(QUEUE)
-                    due = sorted((job["due"], doc_id) for doc_id, job in queue.scan() if job["due"] <= now)
-                    picked = []
-                    for _, doc_id in due:
-                        job = queue.get(doc_id)
-                        queue.remove(doc_id)
-                        job["id"] = doc_id
-                        picked.append(job)
-                    remaining = [job["due"] for _, job in queue.scan()]
-                    self._next_due = min(remaining) if remaining else None
-                if not picked:
-                    return ran
-                for job in picked:
-                    try:
-                        self.handlers[job["kind"]](self.core, job)
-                    except Exception:  # noqa: BLE001 - a failing job must not fail the request that ran it
-                        logging.getLogger("emulator.jobs").exception("job %s (%s) failed", job["id"], job["kind"])
-                    ran += 1
+        def busy() -> bool:
+            return any(job.get("subject") == subject and job["due"] <= now for _, job in queue.scan())
+
+        return self._wait(lambda: not busy(), timeout_s)
+
+    def _local_due(self, target: float) -> bool:
+        """A job due at ``target`` that is not waiting on the network."""
+        for doc_id, job in self.core.store.named(QUEUE).scan():
+            if job["due"] <= target:
+                fetch = self._fetches.get(doc_id)
+                if fetch is None or fetch.done():
+                    return True
+        return False
+
+    def _wait(self, done: Callable[[], bool], timeout_s: float) -> bool:
+        if done():
+            return True
+        if self.core.store.lock._is_owned():  # the worker needs the lock this thread holds
+            return False
+        end = time.monotonic() + timeout_s
+        with self._cv:
+            self._wake = True
+            self._ensure_worker()
+            self._cv.notify_all()
+            while not done():
+                left = end - time.monotonic()
+                if left <= 0 or self._closed:
+                    return False
+                self._cv.wait(min(left, 1.0))
+        return True
 
     def reload(self) -> None:
-        """Recompute the next due time from the stored queue (after a reset or restore)."""
+        """Recompute due times from the stored queue and deliveries (after a reset, a
+        restore or a start on an existing store); work under way for the old state is
+        forgotten (its outcome is dropped when it ends)."""
+        self._generation += 1
+        self._fetches = {}
+        self._in_flight = set()
         remaining = [job["due"] for _, job in self.core.store.named(QUEUE).scan()]
         self._next_due = min(remaining) if remaining else None
         hooks = [d["next_attempt"] for _, d in self.core.store.named(WEBHOOKS).scan()
                  if d["state"] == "pending"]
         self._next_delivery = min(hooks) if hooks else None
+        if remaining or hooks:
+            self._kick()
+
+    # -- the worker ------------------------------------------------------------------
+    def _kick(self) -> None:
+        """Wake the worker (starting it on first use) and every waiter."""
+        with self._cv:
+            self._wake = True
+            self._ensure_worker()
+            self._cv.notify_all()
+
+    def _ensure_worker(self) -> None:  # with self._cv held
+        if self._worker is None and not self._closed:
+            self._worker = threading.Thread(target=self._work, name="emulator-jobs", daemon=True)
+            self._worker.start()
+
+    def _work(self) -> None:
+        wake_at: float | None = None
+        while True:
+            with self._cv:
+                if not self._wake and not self._closed:
+                    self._cv.wait(self._idle_wait(wake_at))
+                self._wake = False
+                if self._closed:
+                    return
+            pause = 0.0
+            try:
+                next_job = self._run_jobs()
+                next_delivery = self._start_deliveries()
+                wake_at = min((t for t in (next_job, next_delivery) if t is not None), default=None)
+            except StoreWriteFailed as exc:
+                log.warning("job not run, will retry: %s", exc)
+                pause = STORE_RETRY_S
+            except Exception:  # noqa: BLE001 - the worker must survive whatever a job does
+                log.exception("background job failed")
+                pause = STORE_RETRY_S
+            with self._cv:
+                self._cv.notify_all()
+                if pause and not self._closed:
+                    self._cv.wait(pause)
+
+    def _idle_wait(self, wake_at: float | None) -> float | None:
+        """Seconds until the next due time (at most 1: the clock may be changed meanwhile)."""
+        if wake_at is None:
+            return None
+        return max(0.0, min(wake_at - self.core.clock.time(), 1.0))
+
+    def _run_jobs(self) -> float | None:
+        """Run due jobs, one transaction each, in due order; start the fetch step of due
+        outbound jobs. Returns the due time of the next job the worker will have to run."""
+        store = self.core.store
+        while True:
+            now = self.core.clock.time()
+            ran = None
+            with store.transaction():
+                queue = store.named(QUEUE)
+                order = sorted((job["due"], doc_id) for doc_id, job in queue.scan())
+                self._next_due = order[0][0] if order else None
+                chosen = fetch = None
+                for due, doc_id in order:
+                    fetch = self._fetches.get(doc_id)
+                    if fetch is not None and not fetch.done():
+                        continue  # waiting on the network
+                    if due > now:
+                        return due
+                    chosen = doc_id
+                    break
+                if chosen is None:
+                    return None
+                job = dict(queue.get(chosen))
+                job["id"] = chosen
+                handler = self.handlers.get(job["kind"])
+                if isinstance(handler, OutboundJob) and fetch is None:
+                    self._fetches[chosen] = self._submit(handler.fetch, self.core, job)
+                    continue
+                try:
+                    if handler is None:
+                        log.error("job %s: no handler for kind %r, dropped", chosen, job["kind"])
+                    elif isinstance(handler, OutboundJob):
+                        handler.finish(self.core, job, fetch)
+                    else:
+                        handler(self.core, job)
+                except Exception:  # noqa: BLE001 - a failing job is logged and dropped, never retried for ever
+                    log.exception("job %s (%s) failed", chosen, job["kind"])
+                queue.remove(chosen)  # in the transaction that wrote the job's result
+                ran = chosen
+            self._fetches.pop(ran, None)
+            with self._cv:
+                self._cv.notify_all()
+
+    def _submit(self, fn, *args) -> Future:
+        with self._cv:
+            if self._pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._pool = ThreadPoolExecutor(max_workers=self.outbound_threads,
+                                                thread_name_prefix="emulator-outbound")
+            pool = self._pool
+        future = pool.submit(fn, *args)
+        future.add_done_callback(lambda _: self._kick())
+        return future
 
     # -- webhooks --------------------------------------------------------------------
     def send_webhook(self, vendor: str, account: str, url: str, payload: Any, *,
@@ -119,8 +292,10 @@ class Jobs:
         """Queue a POST of ``payload`` as JSON to ``url``; returns the delivery id.
 
         An answer in ``success_statuses`` (default: any 2xx) is delivered, one in
-        ``reject_statuses`` is rejected and not retried; anything else, or no answer, is
-        retried after ``retry_delays_s[n]`` (emulator clock) until the schedule runs out.
+        ``reject_statuses`` is rejected and not retried; anything else, or no answer within
+        the webhook deadline, is retried after ``retry_delays_s[n]`` (emulator clock) until
+        the schedule runs out. The attempt is made on an outbound thread, never in the
+        request (or job) that calls this.
         """
         now = self.core.clock.time()
         record = {"vendor": vendor, "account": account, "url": url, "payload": payload,
@@ -131,50 +306,88 @@ class Jobs:
                   "next_attempt": now}
         with self.core.store.transaction():
             delivery_id = self.core.store.named(WEBHOOKS).insert(record)
-            self._next_delivery = now if self._next_delivery is None else min(self._next_delivery, now)
+            self._due_at(now)
+        self._kick()
         return delivery_id
 
-    def deliver_due(self) -> int:
-        """Attempt every pending delivery whose time has come. Network I/O is done unlocked."""
-        if self._next_delivery is None or self._next_delivery > self.core.clock.time():
-            return 0
+    def wait_deliveries(self, timeout_s: float) -> bool:
+        """Wait (at most ``timeout_s``) until every attempt due now has been made and
+        recorded, after the jobs due now (which may queue deliveries) have run."""
+        started = time.monotonic()
+        self.run_due(timeout_s)
+        now = self.core.clock.time()
+        hooks = self.core.store.named(WEBHOOKS)
+
+        def settled() -> bool:
+            return not any(d["state"] == "pending" and d["next_attempt"] <= now for _, d in hooks.scan())
+
+        return self._wait(settled, max(0.0, timeout_s - (time.monotonic() - started)))
+
+    def _start_deliveries(self) -> float | None:
+        """Hand every due attempt to the outbound threads; returns the next attempt's time."""
+        if self._next_delivery is None:
+            return None
         store = self.core.store
-        with store.transaction():
-            now = self.core.clock.time()
-            hooks = store.named(WEBHOOKS)
-            due = [(doc_id, d) for doc_id, d in hooks.scan()
-                   if d["state"] == "pending" and d["next_attempt"] <= now and doc_id not in self._in_flight]
-            due = [(doc_id, dict(d)) for doc_id, d in due]
+        now = self.core.clock.time()
+        due, later = [], []
+        with store.lock:
+            for doc_id, d in store.named(WEBHOOKS).scan():
+                if d["state"] != "pending" or doc_id in self._in_flight:
+                    continue
+                if d["next_attempt"] <= now:
+                    due.append((doc_id, copy_json(d)))
+                else:
+                    later.append(d["next_attempt"])
             self._in_flight.update(doc_id for doc_id, _ in due)
-            pending = [d["next_attempt"] for i, d in hooks.scan()
-                       if d["state"] == "pending" and i not in self._in_flight]
-            self._next_delivery = min(pending) if pending else None
+            self._next_delivery = min(later) if later else None
+            generation = self._generation
         for doc_id, delivery in due:
-            try:
-                self._attempt(doc_id, delivery)
-            finally:
-                self._in_flight.discard(doc_id)
-        return len(due)
+            self._submit(self._attempt, doc_id, delivery, generation)
+        return self._next_delivery
 
-    def _attempt(self, doc_id: int, delivery: dict) -> None:
-        import requests  # imported here: the start-up path does not need it
-
+    def _attempt(self, doc_id: int, delivery: dict, generation: int) -> None:
+        """One POST (on an outbound thread), then its record, in one transaction."""
         started = time.perf_counter()
         attempt: dict[str, Any] = {"at": self.core.clock.iso_now()}
         status = None
+        headers = {"Content-Type": "application/json", "User-Agent": "contact-api-emulator", **delivery["headers"]}
         try:
-            resp = requests.post(delivery["url"], json=delivery["payload"], headers=delivery["headers"],
-                                 timeout=self.webhook_timeout_s)
-            status = attempt["status"] = resp.status_code
-            attempt["response"] = resp.text[:500]
-        except requests.RequestException as exc:
-            attempt["error"] = f"{type(exc).__name__}: {exc}"[:300]
+            body = json.dumps(delivery["payload"], allow_nan=False).encode("utf-8")
+            answer = outbound.call("POST", delivery["url"], body=body, headers=headers,
+                                   deadline_s=self.webhook_timeout_s, keep_bytes=4 * RESPONSE_KEPT)
+            status = attempt["status"] = answer.status
+            attempt["response"] = answer.body.decode("utf-8", "replace")[:RESPONSE_KEPT]
+        except (outbound.OutboundFailed, ValueError, TypeError) as exc:
+            attempt["error"] = str(exc)[:300]
         attempt["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
+        try:
+            self._record(doc_id, attempt, status, generation)
+        except BaseException as exc:  # stays pending: attempted again (once the disk has room)
+            if isinstance(exc, StoreWriteFailed):
+                log.warning("webhook attempt not recorded, will retry: %s", exc)
+                time.sleep(STORE_RETRY_S)
+            with self.core.store.lock:
+                if generation == self._generation:
+                    self._in_flight.discard(doc_id)
+                    self._due_at(delivery["next_attempt"])
+            if not isinstance(exc, StoreWriteFailed):
+                raise
+
+    def _due_at(self, epoch: float) -> None:
+        nxt = self._next_delivery
+        self._next_delivery = epoch if nxt is None else min(nxt, epoch)
+
+    def _record(self, doc_id: int, attempt: dict, status: int | None, generation: int) -> None:
+        """Add the attempt to its delivery and decide what comes next (nothing when the
+        delivery is gone: a reset while the attempt was under way)."""
         store = self.core.store
         with store.transaction():
+            if generation != self._generation:
+                return
+            self._in_flight.discard(doc_id)  # under the lock, with the outcome: no attempt is missed
             hooks = store.named(WEBHOOKS)
             current = hooks.get(doc_id)
-            if current is None:  # reset while the attempt was under way
+            if current is None:
                 return
             attempts = current["attempts"] + [attempt]
             retries_done = len(attempts) - 1
@@ -186,13 +399,23 @@ class Jobs:
                 fields["state"] = "rejected"
             elif retries_done < len(current["retry_delays_s"]):
                 fields["next_attempt"] = self.core.clock.time() + current["retry_delays_s"][retries_done]
-                nxt = fields["next_attempt"]
-                self._next_delivery = nxt if self._next_delivery is None else min(self._next_delivery, nxt)
+                self._due_at(fields["next_attempt"])
             else:
                 fields["state"] = "failed"
             if fields.get("state"):
                 fields["next_attempt"] = None
             hooks.update(doc_id, fields)
+            if fields.get("state"):
+                self._prune(hooks)
+
+    @staticmethod
+    def _prune(hooks) -> None:
+        """Drop the oldest ended deliveries beyond :data:`DELIVERIES_KEPT`."""
+        if len(hooks) <= DELIVERIES_KEPT:
+            return
+        ended = sorted(doc_id for doc_id, d in hooks.scan() if d["state"] != "pending")
+        for doc_id in ended[:max(0, len(ended) - DELIVERIES_KEPT)]:
+            hooks.remove(doc_id)
 
     def deliveries(self, vendor: str | None = None, account: str | None = None) -> list[dict]:
         out = []
@@ -204,28 +427,16 @@ class Jobs:
             out.append(item)
         return out
 
-    # -- background ticking (live servers) -------------------------------------------
-    def start_ticker(self, interval_s: float = 0.05) -> None:
-        """Run due work every ``interval_s`` seconds in a daemon thread (live servers)."""
-        if self._ticker is not None:
-            return
-        self._stop.clear()
-
-        def loop():
-            while not self._stop.wait(interval_s):
-                try:
-                    self.run_due()
-                except Exception:  # noqa: BLE001 - a failing job must not kill the ticker
-                    logging.getLogger("emulator.jobs").exception("background job failed")
-
-        self._ticker = threading.Thread(target=loop, name="emulator-jobs", daemon=True)
-        self._ticker.start()
-
-    def stop_ticker(self) -> None:
-        self._stop.set()
-        if self._ticker is not None:
-            self._ticker.join(timeout=2)
-            self._ticker = None
+    # -- shutdown --------------------------------------------------------------------
+    def close(self) -> None:
+        """Stop the worker; calls under way end by their own deadlines."""
+        with self._cv:
+            self._closed = True
+            self._cv.notify_all()
+        if self._worker is not None and self._worker is not threading.current_thread():
+            self._worker.join(timeout=2)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 def iso_or_none(epoch: float | None) -> str | None:

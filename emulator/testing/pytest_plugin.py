@@ -115,7 +115,7 @@ def contact_emulator_server(request):
     from .. import create_app
     from .live import LiveServer
 
-    app = create_app({**_settings(request.config), "background_jobs": True})
+    app = create_app(_settings(request.config))
     if request.config.getoption("--contact-emulator-record"):
         from ..conformance.record import record_live_app
 

@@ -165,7 +165,7 @@ def test_timestamps_over_a_socket(server):
 @pytest.fixture
 def hooked_server(make_app, live, httpserver):
     httpserver.expect_request("/contacts", method="POST").respond_with_data("", status=200)
-    app = make_app(vendors=[VENDOR], background_jobs=True,
+    app = make_app(vendors=[VENDOR],
                    fixture=pushtech_fixture(contact_webhook_url=httpserver.url_for("/contacts")))
     return live(app)
 
@@ -195,7 +195,7 @@ def test_a_receiver_that_is_down_does_not_stop_the_server(make_app, live):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = live(make_app(vendors=[VENDOR], background_jobs=True,
+    server = live(make_app(vendors=[VENDOR],
                            fixture=pushtech_fixture(contact_webhook_url=f"http://127.0.0.1:{port}/down")))
     base = _base(server)
     statuses = [requests.post(f"{base}/contact", json={"email": f"c{i}@example.com"}, headers=AUTH).status_code

@@ -190,6 +190,7 @@ def test_webhook_deliveries_are_listed_with_their_state(client, httpserver):
     httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
     sent = client.post("/sample/hooks", json={"url": httpserver.url_for("/hook")}, headers=KEY_A)
     assert sent.status_code == 202
+    client.get("/_emulator/webhooks")  # waits for the attempt, made off the request path (the page does not wait)
     html = page(client)
     section = html[html.index('id="webhooks"'):]
     assert httpserver.url_for("/hook") in section

@@ -63,6 +63,7 @@ def test_dashboard_finds_a_contact_and_reset_removes_it(make_app, live, chromium
     assert requests.post(f"{server.url}/sample/jobs", headers=key, json={"contacts": []}, timeout=5).status_code == 202
     assert requests.post(f"{server.url}/sample/hooks", headers=key, json={"url": httpserver.url_for("/hook")},
                          timeout=5).status_code == 202
+    requests.get(f"{server.url}/_emulator/webhooks", timeout=10)  # waits for the attempt (the page does not)
 
     chromium.get(f"{server.url}/_emulator/")
     assert chromium.title.startswith("contact-api-emulator")

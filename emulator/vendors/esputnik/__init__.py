@@ -2,6 +2,7 @@
 events and unsubscribed addresses."""
 from __future__ import annotations
 
+from emulator.core.jobs import OutboundJob
 from emulator.core.store import Index
 from emulator.core.vendor import VendorSpec
 
@@ -77,7 +78,8 @@ VENDOR = VendorSpec(
         "upload_timeout_s": 10,                   # CSV link: connect/read timeout
         "upload_max_bytes": 10 * 1024 * 1024,     # CSV link: size cap
     },
-    jobs={"esputnik.import": model.import_job, "esputnik.upload": model.upload_job},
+    jobs={"esputnik.import": model.import_job,
+          "esputnik.upload": OutboundJob(fetch=model.fetch_upload, finish=model.upload_job)},
     admin_blueprint=routes.admin_blueprint,
     fake_contact=model.fake_contact,
     fake_payloads={"default": model.fake_bulk, "bulk": model.fake_bulk, "contacts": model.fake_bulk,

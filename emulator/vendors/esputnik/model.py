@@ -31,6 +31,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from emulator.core import outbound
 from emulator.core.errors import EmulatorError
 from emulator.core.journal import collect_notes, note
 from emulator.core.store import DuplicateKey, collector_paused
@@ -1272,7 +1273,7 @@ class Backend:
             session = self._new_session("contacts", failed)
             self.engine.jobs.enqueue(VENDOR, self.account.name, "esputnik.import",
                                      {"session": session, "options": options, "records": records},
-                                     delay_s=self.setting("processing_delay_s") or 0)
+                                     delay_s=self.setting("processing_delay_s") or 0, subject=session)
         # "id": 0 with the session: the answer public clients read as "asynchronous, see the session"
         answer: dict[str, Any] = {"id": 0, "asyncSessionId": session}
         if failed:
@@ -1288,6 +1289,9 @@ class Backend:
         parts = urlsplit(link)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise EsputnikError(f"link must be an http or https URL, got {mask_link(link)!r}")
+        if outbound.admin_target(link):
+            raise EsputnikError(f"link must be an http or https URL of a CSV file, not the emulator's own admin API, "
+                                f"got {mask_link(link)!r}")
         options = read_import_options(body, self.catalog, UPLOAD_KEYS)
         options["standard"] = options["custom"] = None
         with self.store.transaction():
@@ -1296,7 +1300,7 @@ class Backend:
             session = self._new_session("upload", [], link=mask_link(link))
             self.engine.jobs.enqueue(VENDOR, self.account.name, "esputnik.upload",
                                      {"session": session, "options": options, "link": link},
-                                     delay_s=self.setting("processing_delay_s") or 0)
+                                     delay_s=self.setting("processing_delay_s") or 0, subject=session)
         return {"asyncSessionId": session}
 
     def _new_session(self, kind: str, failed: list, **extra) -> str:
@@ -1333,6 +1337,7 @@ class Backend:
         return records, failed
 
     def import_status(self, session_id: str) -> dict:
+        self.engine.jobs.wait_for(session_id)  # a due upload's file is being fetched: its outcome is the answer
         found = self.sessions.find("session", session_id)
         if found is None:
             raise not_found(f"import session {session_id!r} not found")
@@ -1667,16 +1672,21 @@ def import_job(engine, job) -> None:
     backend.finish_session(payload["session"], mapping=mapping, failed=failed, notes=notes)
 
 
-def upload_job(engine, job) -> None:
-    """Fetch the CSV of a ``POST /contacts/upload`` session, then import it like ``POST /contacts``."""
+def fetch_upload(engine, job) -> str:
+    """The upload job's network step (an outbound thread, no lock held): the CSV's text."""
+    backend = engine.backend(VENDOR, job["account"])
+    return fetch_csv(job["payload"]["link"], timeout_s=float(backend.setting("upload_timeout_s") or 10),
+                     max_bytes=int(backend.setting("upload_max_bytes") or 0))
+
+
+def upload_job(engine, job, fetched) -> None:
+    """Import the fetched CSV of a ``POST /contacts/upload`` session like ``POST /contacts``."""
     payload = job["payload"]
     backend = engine.backend(VENDOR, job["account"])
     session = payload["session"]
     with collect_notes() as notes:
         try:
-            text = fetch_csv(payload["link"], timeout_s=float(backend.setting("upload_timeout_s") or 10),
-                             max_bytes=int(backend.setting("upload_max_bytes") or 0))
-            rows = parse_csv(text, backend.catalog)  # fetched and parsed without holding the store lock
+            rows = parse_csv(fetched.result(), backend.catalog)
             with engine.store.transaction():
                 records, failed = backend._normalize_many(rows, payload["options"])
                 mapping, later = backend.run_import(records, payload["options"])
@@ -1695,23 +1705,18 @@ class UploadFailed(Exception):
 
 
 def fetch_csv(link: str, *, timeout_s: float, max_bytes: int) -> str:
-    """The text of the file at ``link`` (user:password in the link are sent as Basic auth)."""
-    import requests  # only uploads need it
-
+    """The text of the file at ``link``, all of it within ``timeout_s`` seconds (user:password
+    in the link are sent as Basic auth)."""
     shown = mask_link(link)
     try:
-        with requests.get(link, timeout=timeout_s, stream=True) as resp:
-            if resp.status_code != 200:
-                raise UploadFailed(f"link {shown} answered HTTP {resp.status_code}")
-            chunks, size = [], 0
-            for chunk in resp.iter_content(64 * 1024):
-                size += len(chunk)
-                if max_bytes and size > max_bytes:
-                    raise UploadFailed(f"file at {shown} is larger than the {max_bytes}-byte cap")
-                chunks.append(chunk)
-    except requests.RequestException as exc:
-        raise UploadFailed(f"link {shown} could not be fetched: {type(exc).__name__}") from None
-    data = b"".join(chunks)
+        answer = outbound.call("GET", link, deadline_s=timeout_s, max_bytes=max_bytes or None)
+    except outbound.OutboundFailed as exc:
+        if exc.reason == "too_large":
+            raise UploadFailed(f"file at {shown} is larger than the {max_bytes}-byte cap") from None
+        raise UploadFailed(f"link {shown} could not be fetched: {exc}") from None
+    if answer.status != 200:
+        raise UploadFailed(f"link {shown} answered HTTP {answer.status}")
+    data = answer.body
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

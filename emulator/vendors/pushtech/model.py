@@ -28,6 +28,7 @@ from urllib.parse import quote
 
 from emulator.core.accounts import FixtureError
 from emulator.core.journal import collect_notes, note
+from emulator.core.outbound import admin_target
 from emulator.core.store import collector_paused, copy_json
 
 from .errors import (
@@ -1199,6 +1200,9 @@ def _read_webhook_url(value: Any, problems: list[str]) -> str | None:
         return None
     if not is_http_url(value.strip() if isinstance(value, str) else value):
         problems.append("webhook_url: must be an http or https URL")
+        return None
+    if admin_target(value):
+        problems.append("webhook_url: must be an http or https URL of a receiver, not the emulator's own admin API")
         return None
     used = value.strip()
     if used != value:
