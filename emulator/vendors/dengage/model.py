@@ -326,8 +326,8 @@ class Backend:
         return self._slot.locked()
 
     def _last_start(self) -> float | None:
-        doc_id = self.limits.find_id("name", "bulk_upsert")
-        return None if doc_id is None else self.limits.peek(doc_id)["last_start_epoch"]
+        doc = self.limits.peek_by("name", "bulk_upsert")
+        return None if doc is None else doc["last_start_epoch"]
 
     def _limited(self, now: float, last: float | None) -> DengageError:
         """429 in the envelope; ``Retry-After`` is the rest of the window after ``last`` (at least 1 s)."""
@@ -571,10 +571,9 @@ class Backend:
             if unknown:
                 raise DengageError(FIELD_ERROR, f"contactFields: unknown column(s) {', '.join(map(repr, unknown))}; "
                                    f"known: {', '.join(self.column_names)}", 400, data=None)
-        doc_id = self.contacts.find_id("contact_key", key)
-        if doc_id is None:
+        doc = self.contacts.peek_by("contact_key", key)
+        if doc is None:
             raise DengageError(FIELD_ERROR, f"contact_key {key!r} not found", 404, data=None)
-        doc = self.contacts.peek(doc_id)
         return {name: doc.get(name) for name in wanted}
 
 
