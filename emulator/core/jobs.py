@@ -19,8 +19,12 @@ change starts due deliveries and returns.
 A webhook delivery is also data (``_emulator:webhooks``), kept until it ends (delivered,
 rejected or out of retries); then at most :data:`DELIVERIES_KEPT` ended deliveries are
 kept, the oldest dropped first. A failed attempt is retried after the next delay of the
-delivery's schedule, on the emulator clock. An attempt under way when the process dies is
-made again on start (at least once).
+delivery's schedule on the emulator clock, counted from the time the attempt was due, not
+from when a thread got to it: the schedule does not depend on thread timing, and a clock
+advance over several delays (or a restart after a while) makes each attempt it passed, in
+turn, as that much time passing would. Attempts to one receiver URL are made one at a time, oldest first: a receiver
+gets its events in order. An attempt under way when the process dies is made again on
+start (at least once).
 """
 from __future__ import annotations
 
@@ -324,20 +328,24 @@ class Jobs:
         return self._wait(settled, max(0.0, timeout_s - (time.monotonic() - started)))
 
     def _start_deliveries(self) -> float | None:
-        """Hand every due attempt to the outbound threads; returns the next attempt's time."""
+        """Hand the due attempts to the outbound threads, one at a time per receiver URL, oldest
+        first (a receiver gets its events in order); returns the next attempt's time."""
         if self._next_delivery is None:
             return None
         store = self.core.store
         now = self.core.clock.time()
         due, later = [], []
         with store.lock:
-            for doc_id, d in store.named(WEBHOOKS).scan():
+            hooks = list(store.named(WEBHOOKS).scan())
+            busy = {d["url"] for doc_id, d in hooks if doc_id in self._in_flight}
+            for doc_id, d in hooks:
                 if d["state"] != "pending" or doc_id in self._in_flight:
                     continue
-                if d["next_attempt"] <= now:
-                    due.append((doc_id, copy_json(d)))
-                else:
+                if d["next_attempt"] > now:
                     later.append(d["next_attempt"])
+                elif d["url"] not in busy:  # else: started when the attempt before it ends
+                    busy.add(d["url"])
+                    due.append((doc_id, copy_json(d)))
             self._in_flight.update(doc_id for doc_id, _ in due)
             self._next_delivery = min(later) if later else None
             generation = self._generation
@@ -361,7 +369,7 @@ class Jobs:
             attempt["error"] = str(exc)[:300]
         attempt["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
         try:
-            self._record(doc_id, attempt, status, generation)
+            self._record(doc_id, attempt, status, generation, delivery["next_attempt"])
         except BaseException as exc:  # stays pending: attempted again (once the disk has room)
             if isinstance(exc, StoreWriteFailed):
                 log.warning("webhook attempt not recorded, will retry: %s", exc)
@@ -377,7 +385,7 @@ class Jobs:
         nxt = self._next_delivery
         self._next_delivery = epoch if nxt is None else min(nxt, epoch)
 
-    def _record(self, doc_id: int, attempt: dict, status: int | None, generation: int) -> None:
+    def _record(self, doc_id: int, attempt: dict, status: int | None, generation: int, delivery_due: float) -> None:
         """Add the attempt to its delivery and decide what comes next (nothing when the
         delivery is gone: a reset while the attempt was under way)."""
         store = self.core.store
@@ -385,6 +393,7 @@ class Jobs:
             if generation != self._generation:
                 return
             self._in_flight.discard(doc_id)  # under the lock, with the outcome: no attempt is missed
+            self._due_at(self.core.clock.time())  # the next delivery to this receiver may start now
             hooks = store.named(WEBHOOKS)
             current = hooks.get(doc_id)
             if current is None:
@@ -398,7 +407,7 @@ class Jobs:
             elif status is not None and status in current.get("reject_statuses", ()):
                 fields["state"] = "rejected"
             elif retries_done < len(current["retry_delays_s"]):
-                fields["next_attempt"] = self.core.clock.time() + current["retry_delays_s"][retries_done]
+                fields["next_attempt"] = delivery_due + current["retry_delays_s"][retries_done]
                 self._due_at(fields["next_attempt"])
             else:
                 fields["state"] = "failed"
