@@ -55,9 +55,9 @@ def test_a_slow_upload_link_and_a_silent_webhook_stall_no_other_request(make_app
     started = time.monotonic()
     session = requests.post(f"{url}{ESPUTNIK}/contacts/upload", auth=ESPUTNIK_AUTH, json={"link": slow_link.url},
                             timeout=5).json()["asyncSessionId"]
-    for n in range(5):  # five deliveries to the silent receiver
+    for n in range(5):  # five deliveries to the silent receiver (five URLs: attempts to one URL take turns)
         bulk = requests.post(f"{url}{PUSHTECH}/contact/bulk", headers=PUSHTECH_AUTH, timeout=5,
-                             json={"contacts": [{"email": f"b{n}@example.com"}], "webhook_url": silent_url})
+                             json={"contacts": [{"email": f"b{n}@example.com"}], "webhook_url": f"{silent_url}{n}"})
         assert bulk.status_code == 201
     deadline = time.monotonic() + 10
     while slow_link.connections == 0 and time.monotonic() < deadline:
