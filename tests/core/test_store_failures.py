@@ -134,7 +134,7 @@ def _pushtech_bulk(client):
 
 WRITES = {"esputnik": _esputnik, "octopush": _octopush, "pushtech": _pushtech, "dengage": _dengage,
           "pushtech bulk": _pushtech_bulk}
-ERROR_FIELD = {"esputnik": "error", "octopush": "message", "pushtech": "error", "dengage": "message",
+ERROR_FIELD = {"esputnik": "message", "octopush": "message", "pushtech": "error", "dengage": "message",
                "pushtech bulk": "error"}
 
 

@@ -124,8 +124,8 @@ def test_a_webhook_at_the_emulators_admin_api_is_the_vendors_bad_url_error(clien
 def test_an_upload_link_at_the_emulators_admin_api_is_the_vendors_bad_url_error(client, target):
     resp = client.post(f"{ESPUTNIK}/contacts/upload", auth=ESPUTNIK_AUTH, json={"link": target})
     assert resp.status_code == 400, resp.get_json()
-    assert resp.get_json()["error"].startswith("link must be an http or https URL")
-    assert "pw@" not in resp.get_json()["error"]
+    assert resp.get_json()["message"].startswith("link must be an http or https URL")
+    assert "pw@" not in resp.get_json()["message"]
     state = client.get("/_emulator/state?vendor=esputnik&account=demo").get_json()
     assert state["vendors"]["esputnik"]["accounts"]["demo"]["sessions"] == []
 
