@@ -173,3 +173,26 @@ def test_a_missing_store_directory_is_a_one_line_error_at_start(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0, proc.stderr
     assert "the directory does not exist (ENOENT)" in proc.stderr
+
+
+def test_a_log_rotation_the_disk_refuses_keeps_the_write_and_the_log(tmp_path, monkeypatch):
+    """The append is durable before a compaction starts: a rotation that fails (no room for
+    a new log file) leaves the write acknowledged and the store appending to the same log."""
+    path = tmp_path / "store.json"
+    store = Store(path, compact_every=3)
+    coll = store.collection("v", "a", "contacts")
+    real_open = open
+
+    def no_new_file(name, *args, **kwargs):
+        if str(name).endswith(".wal") and not os.path.exists(name):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_open(name, *args, **kwargs)
+    monkeypatch.setattr("builtins.open", no_new_file)
+    ids = [coll.insert({"email": f"{n}@x.io"}) for n in range(5)]  # past compact_every: rotations are tried
+    monkeypatch.undo()
+    assert not list(tmp_path.glob("store.json.wal.*"))  # each failed rotation was put back
+    assert [d["email"] for d in coll.all()] == [f"{n}@x.io" for n in range(5)]
+    reopened = Store(path)  # as after kill -9
+    assert sorted(int(k) for k in reopened.snapshot()["v:a:contacts"]) == ids
+    store.close()
+    reopened.close()

@@ -27,7 +27,8 @@ def test_ended_deliveries_beyond_the_bound_are_dropped_oldest_first(sample, http
     kept = hooks(sample)
     assert [h["id"] for h in kept] == [pending, *sent[-3:]]  # the newest three ended, and the pending one
     assert [h["state"] for h in kept] == ["pending", "delivered", "delivered", "delivered"]
-    assert [request.path for request, _ in httpserver.log] == ["/down"] + ["/ok"] * 5
+    # one attempt each (the frozen clock holds the retry back); two receivers are called side by side
+    assert sorted(request.path for request, _ in httpserver.log) == ["/down"] + ["/ok"] * 5
 
 
 def test_attempts_to_one_receiver_are_made_one_at_a_time_in_the_order_they_were_queued(sample, httpserver):

@@ -61,7 +61,7 @@ def fill(directory) -> None:
 
 
 def emails(url: str) -> set[str]:
-    accounts = requests.get(f"{url}/_emulator/state?vendor=pushtech", timeout=10).json()["vendors"]["pushtech"]
+    accounts = requests.get(f"{url}/_emulator/state?vendor=pushtech&limit=100000", timeout=10).json()["vendors"]["pushtech"]
     return {c.get("email") for c in accounts["accounts"]["demo"]["contacts"]}
 
 

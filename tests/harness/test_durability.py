@@ -24,7 +24,7 @@ def serve(tmp_path):
 
 
 def state(url: str, vendor: str) -> dict:
-    return requests.get(f"{url}/_emulator/state?vendor={vendor}&account=demo", timeout=30).json()[
+    return requests.get(f"{url}/_emulator/state?vendor={vendor}&account=demo&limit=100000", timeout=30).json()[
         "vendors"][vendor]["accounts"]["demo"]
 
 

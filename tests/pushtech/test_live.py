@@ -175,7 +175,7 @@ def test_the_lifecycle_webhook_over_sockets(hooked_server, httpserver):
     contact = requests.post(f"{base}/contact", json={"email": "a@example.com", "user_id": "u1"}, headers=AUTH).json()
     requests.put(f"{base}/contact/{contact['id']}", json={"city": "New York"}, headers=AUTH)
     requests.delete(f"{base}/contact/{contact['id']}", headers=AUTH)
-    assert _poll(lambda: len(httpserver.log) == 3)  # the background ticker delivers: no further request needed
+    assert _poll(lambda: len(httpserver.log) == 3)  # the outbound threads deliver: no further request needed
     create, update, destroy = (request.get_json() for request, _ in httpserver.log)
     assert (create["action"], update["action"], destroy["action"]) == ("create", "update", "destroy")
     assert create["contact"]["email"] == "a@example.com"

@@ -21,7 +21,6 @@ README = (REPO / "README.md").read_text(encoding="utf-8")
 IMAGE_ENV = parse_dockerfile(REPO / "Dockerfile")[-1].env
 SETTING_VARS = {f"EMULATOR_{name.upper()}" for name in Settings.__dataclass_fields__ if name != "extra"}
 KNOWN_VARS = SETTING_VARS | {"EMULATOR_FIXTURES_DIR"}
-NOT_FOR_USERS = {"EMULATOR_BACKGROUND_JOBS"}  # `serve` always turns it on
 
 
 def section(start: str, end: str) -> str:
@@ -57,7 +56,7 @@ def test_each_example_sets_env_vars_and_checks_health(name):
 
 def test_the_variable_table_lists_every_setting_with_the_image_defaults():
     table = dict(re.findall(r"^\| `(EMULATOR_[A-Z_]+)` \| ([^|]+) \|", CONTAINER, re.M))
-    assert set(table) == KNOWN_VARS - NOT_FOR_USERS
+    assert set(table) == KNOWN_VARS
     for var, value in IMAGE_ENV.items():
         if var.startswith("EMULATOR_"):
             assert table[var].strip() == f"`{value}`", var
