@@ -34,13 +34,13 @@ import copy
 import json
 import os
 import re
-import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from ..core import outbound
 from ..core.journal import REDACTED, SECRET_HEADERS
 from ..core.strict_json import json_type
 from .cassette import REJECTED, CassetteError, Exchange, Payload, read_cassette
@@ -532,26 +532,12 @@ class Report:
 
 
 # -- replaying -------------------------------------------------------------------------------
-_outbound_lock = threading.Lock()
-
-
 @contextmanager
 def no_outbound_calls():
-    """While replaying, ``requests`` calls fail at once (the emulator's webhooks and upload
-    fetches must not reach the recording's real URLs)."""
-    import requests
-    import requests.adapters
-
-    def refuse(adapter, request, *args, **kwargs):
-        raise requests.ConnectionError(f"contact-emulator verify makes no outbound call ({request.url})")
-
-    with _outbound_lock:
-        original = requests.adapters.HTTPAdapter.send
-        requests.adapters.HTTPAdapter.send = refuse
-        try:
-            yield
-        finally:
-            requests.adapters.HTTPAdapter.send = original
+    """While replaying, the emulator's outbound calls (webhooks, upload fetches) fail at once:
+    they must not reach the recording's real URLs."""
+    with outbound.refused("contact-emulator verify makes no outbound call"):
+        yield
 
 
 def load_known(path: str | os.PathLike | None, vendor: str) -> list[dict]:
@@ -653,16 +639,18 @@ def verify(directory: str | os.PathLike, vendor: str | None = None, fixture: Any
     now = parse_instant(exchanges[0].started_at).timestamp() if exchanges[0].started_at else \
         parse_instant("2026-01-01T00:00:00Z").timestamp()
     clock.freeze(now)
-    try:
-        with no_outbound_calls():
+    with no_outbound_calls():  # until the engine is closed: its calls run on threads of their own
+        try:
             for ex in exchanges:
                 at = parse_instant(ex.started_at).timestamp() if ex.started_at else now + 1
                 if at > now:
                     now = at
                     clock.freeze(now)
                 results.append(_replay(ex, app, client, prefix, creds, account_of, ids, sent))
-    finally:
-        engine.close()
+            engine.jobs.run_due()  # the attempts the replay made due are made (and refused) now
+            engine.jobs.wait_deliveries(engine.jobs.webhook_timeout_s + 1.0)
+        finally:
+            engine.close()
     known_keys = {(k["file"], k["what"], k["where"]): k for k in known_items}
     used: set = set()
     for r in results:

@@ -18,6 +18,7 @@ import posixpath
 import socket
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -56,6 +57,21 @@ def admin_target(url: str) -> bool:
     return path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/")
 
 
+_refusals: list[str] = []
+
+
+@contextmanager
+def refused(reason: str):
+    """Every call started while the block runs fails at once (``refused``, saying ``reason``):
+    ``verify`` replays a cassette so, as its webhook and upload URLs are the recording's
+    real ones."""
+    _refusals.append(reason)
+    try:
+        yield
+    finally:
+        _refusals.remove(reason)
+
+
 def call(method: str, url: str, *, body: bytes | None = None, headers: dict | None = None,
          deadline_s: float, max_bytes: int | None = None, keep_bytes: int | None = None) -> Answer:
     """Make the request and read the whole answer within ``deadline_s`` seconds in all.
@@ -64,6 +80,8 @@ def call(method: str, url: str, *, body: bytes | None = None, headers: dict | No
     only the start of the answer and stops reading there. ``user:password@`` in the URL is
     sent as Basic auth. Raises :class:`OutboundFailed`.
     """
+    if _refusals:
+        raise OutboundFailed("refused", f"{_refusals[-1]} ({redact(url)})")
     end = time.monotonic() + deadline_s
     headers = dict(headers or {})
     first_host = None
