@@ -32,7 +32,7 @@ SERVE_FLAGS: dict[str, str] = {
     "port": "port 0–65535, 0 for any free port (default 8080)",
     "fixture": "fixture name or path (default 'default')",
     "seed": "seed of generated data and ids (default 0)",
-    "db": "persist to this file, a snapshot with its logs beside it (default: in memory)",
+    "db": "persist to this TinyDB JSON file, its write-ahead logs kept beside it (default: in memory)",
     "log_level": "debug, info, warning or error (default info)",
     "quiet": "no request log (one line per vendor request at info otherwise)",
     "server": "WSGI server: waitress (default) or dev (werkzeug)",

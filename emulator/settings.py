@@ -31,7 +31,7 @@ class Settings:
     """A fixture name (``fixtures/<name>.json``), a path, or a fixture object."""
     seed: int = 0
     db: str | None = None
-    """Path of the snapshot to persist to (its logs are kept beside it); ``None`` keeps the store in memory."""
+    """Path of the TinyDB JSON file to persist to (its write-ahead logs are kept beside it); ``None``: in memory."""
     log_level: str = "info"
     quiet: bool = False
     """No request log lines (``serve`` logs one per vendor request at ``info`` otherwise)."""

@@ -2,10 +2,12 @@
 
 ``Store(path)`` keeps, beside ``PATH``:
 
-* ``PATH`` -- the snapshot: a header line, a JSON line ``{"generation": n, ...}`` and the
-  tables (``{name: {str(id): document}}``) in Python's :mod:`marshal` format (JSON types
-  only; it reads a million contacts back several times faster than JSON does). A plain
-  TinyDB JSON file, as older versions wrote, is read too (generation 0).
+* ``PATH`` -- the snapshot: a TinyDB JSON document (``{table: {str(id): document}}``, what
+  ``TinyDB(PATH)`` reads), whose first table ``_emulator:snapshot`` holds its generation.
+  Written one document per line, so a table is parsed at a time and a merge copies the
+  documents it does not change without parsing them. Any other TinyDB JSON file (older
+  versions, TinyDB itself) is read as generation 0, a marshal snapshot of unreleased
+  versions too; the next compaction replaces either.
 * ``PATH.wal`` -- the log being written: one JSON line per changed document.
 * ``PATH.wal.<n>`` -- logs closed by a rotation, waiting to be merged into the snapshot.
   The snapshot's generation is the highest ``n`` it holds; later ones are replayed on open.
@@ -27,6 +29,7 @@ import json
 import logging
 import marshal
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -39,66 +42,189 @@ except ImportError:  # not on Windows: the files are then not locked against a s
 
 log = logging.getLogger("emulator.store")
 
-MAGIC = b"contact-api-emulator snapshot\n"
 WRITE_CHUNK = 4 << 20
 """A snapshot is written and synced in pieces of this many bytes: a big file's pages left
 dirty would make the server's own log fsync wait while the kernel writes them out."""
 
 
 # -- snapshot -----------------------------------------------------------------------
+SNAPSHOT_TABLE = "_emulator:snapshot"
+"""The snapshot's own table, first in the file: ``{"1": {"generation": n}}``."""
+
+MAGIC = b"contact-api-emulator snapshot\n"
+"""How a snapshot in :mod:`marshal` format began (unreleased versions wrote them for a while):
+read, never written; the next compaction replaces it."""
+
+_HEAD = re.compile(rb'\{\s*"' + re.escape(SNAPSHOT_TABLE.encode()) + rb'"\s*:\s*\{\s*"1"\s*:\s*\{\s*"generation"\s*:\s*(\d+)')
+
+
 def read_snapshot(path: str) -> tuple[dict, int]:
-    """(tables, generation) of the snapshot at ``path``; ``({}, 0)`` when there is none."""
+    """(tables, generation) of the snapshot at ``path``; ``({}, 0)`` when there is none.
+
+    A file in the layout :func:`write_snapshot` gives is parsed a table at a time; any other
+    TinyDB JSON file (written by TinyDB, by hand, by older versions: generation 0) as one
+    document; a marshal snapshot of earlier development versions is read too."""
+    tables, generation = _read(path)
+    with _collector_off():
+        for name, table in tables.items():
+            if isinstance(table, bytes):
+                tables[name] = _parse(table)
+    return tables, generation
+
+
+def _read(path: str) -> tuple[dict, int]:
+    """Like :func:`read_snapshot`, but a table of the line layout is left as its text
+    (``bytes``, its documents one per line): a merge copies untouched tables as they are."""
     try:
         with open(path, "rb") as fh:
             data = fh.read()
     except FileNotFoundError:
         return {}, 0
-    if not data.startswith(MAGIC):
-        text = data.decode("utf-8")
-        return (json.loads(text) if text.strip() else {}), 0
-    end = data.index(b"\n", len(MAGIC))
-    header = json.loads(data[len(MAGIC):end])
-    was_enabled = gc.isenabled()
-    gc.disable()  # millions of new documents: the collector would walk them over and over
-    try:
-        tables = marshal.loads(memoryview(data)[end + 1:])
-    finally:
-        if was_enabled:
-            gc.enable()
-    return tables, int(header["generation"])
+    with _collector_off():
+        if data.startswith(MAGIC):
+            end = data.index(b"\n", len(MAGIC))
+            return marshal.loads(memoryview(data)[end + 1:]), int(json.loads(data[len(MAGIC):end])["generation"])
+        try:
+            return _split_tables(data)
+        except ValueError:  # not our layout (or edited out of it): one document
+            pass
+        tables = _parse(data) if data.strip() else {}
+    meta = tables.pop(SNAPSHOT_TABLE, None) or {}
+    return tables, int((meta.get("1") or {}).get("generation", 0))
+
+
+def _split_tables(data: bytes) -> tuple[dict, int]:
+    """The tables of a snapshot in :func:`write_snapshot`'s layout, each as its text."""
+    head_end = data.index(b"\n")
+    head = data[:head_end]
+    match = _HEAD.match(head)
+    if match is None or not head.endswith((b"}},", b"}}}")):
+        raise ValueError("not in the line layout")
+    generation, tables, pos = int(match.group(1)), {}, head_end + 1
+    if head.endswith(b"}}}"):
+        if data[pos:].strip():
+            raise ValueError("text after the document")
+        return tables, generation
+    while True:
+        line_end = data.index(b"\n", pos)
+        opener = data[pos:line_end]
+        if not opener.endswith(b":{"):
+            raise ValueError(f"not a table's first line at byte {pos}")
+        name = json.loads(opener[:-2])
+        close = data.index(b"\n}", line_end)  # a document's line starts with its key's quote
+        tables[name] = data[line_end - 1:close + 2]  # "{\n<documents>\n}"
+        after = data[close + 2:close + 4]
+        if after == b",\n":
+            pos = close + 4
+        elif after == b"\n}" and not data[close + 4:].strip():
+            return tables, generation
+        else:
+            raise ValueError(f"unexpected text at byte {close + 2}")
+
+
+def _doc_lines(table: bytes) -> dict:
+    """A table's text as {id: the document's line}, without parsing the documents."""
+    docs = {}
+    body = table[2:-2]
+    for line in body.split(b",\n") if body else ():
+        key = line[1:line.find(b'"', 1)]
+        if line[:1] == b'"' and key.isdigit() and line[len(key) + 2:len(key) + 3] == b":":
+            docs[key.decode()] = line
+        else:  # not a plain document id: let the parser read the line
+            docs.update(_parse(b"{" + line + b"}"))
+    return docs
 
 
 def snapshot_generation(path: str) -> int:
-    """The generation of the snapshot at ``path`` (0: none, or a JSON file), reading its header only."""
+    """The generation of the snapshot at ``path`` (0: none, or a file without one), reading its start only."""
     try:
         with open(path, "rb") as fh:
-            head = fh.read(len(MAGIC) + 200)
+            head = fh.read(4096)
     except FileNotFoundError:
         return 0
-    if not head.startswith(MAGIC):
-        return 0
-    return int(json.loads(head[len(MAGIC):head.index(b"\n", len(MAGIC))])["generation"])
+    if head.startswith(MAGIC):
+        return int(json.loads(head[len(MAGIC):head.index(b"\n", len(MAGIC))])["generation"])
+    match = _HEAD.match(head.lstrip())
+    return int(match.group(1)) if match else 0
 
 
 def write_snapshot(path: str, tables: dict, generation: int) -> str:
-    """Write ``tables`` to a temporary file beside ``path``, synced; returns its name.
+    """Write ``tables`` as a TinyDB JSON document to a temporary file beside ``path``,
+    synced; returns its name (the caller renames it over ``path``: :func:`install_snapshot`).
 
-    The caller renames it over ``path`` (:func:`install_snapshot`)."""
-    blob = marshal.dumps(tables)
-    header = json.dumps({"generation": generation, "marshal": marshal.version,
-                         "python": f"{sys.version_info[0]}.{sys.version_info[1]}"}).encode()
+    The layout: the snapshot's own table on the first line, then per table a line
+    ``"name":{``, one line per document and a line ``}``. It is still one JSON document
+    (what ``TinyDB(path)`` reads), and lets :func:`read_snapshot` parse a table at a time
+    and a merge copy documents without parsing them. A table may be given as the text
+    :func:`_read` kept, a document as its JSON text (``bytes``)."""
     tmp = f"{path}.tmp.{os.getpid()}"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
-        _write_all(fd, MAGIC + header + b"\n")
-        view = memoryview(blob)
-        for start in range(0, len(view), WRITE_CHUNK):
-            _write_all(fd, view[start:start + WRITE_CHUNK])
-            os.fdatasync(fd) if hasattr(os, "fdatasync") else os.fsync(fd)
+        out = _SyncedWriter(fd)
+        out.write(b'{"' + SNAPSHOT_TABLE.encode() + b'":{"1":{"generation":%d}}' % generation
+                  + (b",\n" if tables else b"}\n"))
+        for number, (name, table) in enumerate(tables.items(), 1):
+            out.write(_dumps(name) + b":")
+            if isinstance(table, bytes):
+                out.write(table)
+            else:
+                out.write(b"{\n")
+                separator = b""
+                for key, doc in table.items():  # a document kept as its line, or one to write
+                    out.write(separator + (doc if isinstance(doc, bytes) else _dumps(str(key)) + b":" + _dumps(doc)))
+                    separator = b",\n"
+                out.write(b"\n}" if separator else b"}")
+            out.write(b",\n" if number < len(tables) else b"\n}\n")
+        out.close()
         os.fsync(fd)
     finally:
         os.close(fd)
     return tmp
+
+
+class _SyncedWriter:
+    """Buffered writes to ``fd``, synced every :data:`WRITE_CHUNK` bytes."""
+
+    def __init__(self, fd: int):
+        self.fd, self.parts, self.size = fd, [], 0
+
+    def write(self, data: bytes) -> None:
+        self.parts.append(data)
+        self.size += len(data)
+        if self.size >= WRITE_CHUNK:
+            self.close()
+
+    def close(self) -> None:
+        """Write what is buffered (a table copied as it is may be big: in synced pieces too)."""
+        view = memoryview(b"".join(self.parts))
+        self.parts, self.size = [], 0
+        while view:
+            piece = view[:WRITE_CHUNK]
+            while piece:
+                piece = piece[os.write(self.fd, piece):]
+            view = view[WRITE_CHUNK:]
+            os.fdatasync(self.fd) if hasattr(os, "fdatasync") else os.fsync(self.fd)
+
+
+def _dumps(value) -> bytes:
+    """Compact JSON as UTF-8, as the log writes it."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _parse(data: bytes):
+    return json.loads(data)
+
+
+@contextlib.contextmanager
+def _collector_off():
+    """Millions of new documents: the collector would walk them over and over."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def install_snapshot(path: str, tmp: str, upto: int) -> None:
@@ -108,12 +234,6 @@ def install_snapshot(path: str, tmp: str, upto: int) -> None:
     for seq, name in log_segments(path):
         if seq <= upto:
             os.unlink(name)
-
-
-def _write_all(fd: int, data) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
 
 
 # -- logs -----------------------------------------------------------------------------
@@ -243,14 +363,16 @@ def merge(path: str, upto: int, parent: int | None = None) -> int:
     server that started it died (a restarted server merges again).
     """
     base = snapshot_generation(path)
-    tables, generation = read_snapshot(path)
+    tables, generation = _read(path)
     needed = [(seq, name) for seq, name in log_segments(path) if generation < seq <= upto]
     if generation != base or [seq for seq, _ in needed] != list(range(generation + 1, upto + 1)):
         return ORPHANED
-    for _, name in needed:
-        entries, _ = read_log(name)
-        for entry in entries:
-            apply(tables, entry)
+    entries = [entry for _, name in needed for entry in read_log(name)[0]]
+    for name in {entry[1] for entry in entries}:  # the others are copied as they are
+        if isinstance(tables.get(name), bytes):
+            tables[name] = _doc_lines(tables[name])
+    for entry in entries:
+        apply(tables, entry)
     tmp = write_snapshot(path, tables, upto)
     del tables
     try:

@@ -26,7 +26,8 @@ Persistence (``path`` given) is a snapshot plus a write-ahead log
   has not succeeded.
 * When the log grows past ``compact_every`` lines it is rotated (renamed ``PATH.wal.<n>``,
   under the lock) and a background process merges the snapshot ``PATH`` and the closed
-  logs from the files into a new snapshot, renamed over ``PATH``: no request waits on it.
+  logs from the files into a new snapshot (a TinyDB JSON file), renamed over ``PATH``: no
+  request waits on it.
   A crash at any point leaves the old or the new snapshot plus logs, and a torn last log
   line is ignored on replay.
 """

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import glob
 import json
+import marshal
 import os
 import signal
 import subprocess
@@ -12,6 +13,7 @@ import time
 
 import pytest
 import requests
+from tinydb import TinyDB
 
 from emulator.core import persistence
 from emulator.core.persistence import read_snapshot
@@ -247,19 +249,69 @@ def test_kill_9_during_compaction_loses_no_acknowledged_write(tmp_path):
         assert coll.find_id("email", f"{acked - 1}@x.io") == acked
 
 
-def test_a_snapshot_written_by_an_older_version_is_read(tmp_path):
-    """Older versions wrote a plain TinyDB JSON file; it opens, and the next compaction
-    writes the current format."""
+def test_the_snapshot_is_a_tinydb_json_file(tmp_path):
+    """``--db PATH`` is a TinyDB JSON file: plain TinyDB and plain json read every table and
+    document, across compactions that update, delete, drop and leave tables untouched."""
     path = tmp_path / "store.json"
-    path.write_text(json.dumps({"v:a:contacts": {"1": {"email": "old@x.io", "tags": []}}}))
+    store = make_store(path, compact_every=10)
+    contacts, other, gone = (store.collection("v", "a", kind) for kind in ("contacts", "other", "gone"))
+    contacts.write_many([{"email": f"{i}@x.io", "tags": ["t"], "text": 'é "quoted"\n,\n}'} for i in range(30)])
+    other.insert({"n": 10 ** 30})  # beyond 64 bits: written and read back exactly
+    gone.insert({"n": 1})
+    store.compact(wait=True)
+    contacts.update(3, {"email": "new3@x.io"})
+    contacts.remove(5)
+    gone.clear()
+    contacts.insert({"email": "late@x.io"})
+    store.compact(wait=True)  # "v:a:other" is copied as it was, "v:a:contacts" line by line
+    expected = {name: {str(k): v for k, v in raw.items()} for name, raw in store.db.storage.read().items()}
+    assert expected.pop("v:a:gone") == {} and len(expected["v:a:contacts"]) == 30  # emptied: on disk dropped
+    with TinyDB(str(path)) as db:
+        assert set(db.tables()) == {*expected, persistence.SNAPSHOT_TABLE}
+        for name, docs in expected.items():
+            assert {str(d.doc_id): dict(d) for d in db.table(name).all()} == docs
+    on_disk = json.loads(path.read_text(encoding="utf-8"))
+    assert on_disk.pop(persistence.SNAPSHOT_TABLE) == {"1": {"generation": store._merged_upto}}
+    assert on_disk == expected and list(on_disk["v:a:contacts"]) == list(expected["v:a:contacts"])
+    reopened = make_store(path)
+    assert reopened.db.storage.read() == expected
+    assert reopened.collection("v", "a", "contacts").find_id("email", "new3@x.io") == 3
+
+
+def test_a_file_tinydb_wrote_opens_and_is_replaced_at_the_next_compaction(tmp_path):
+    """Older versions (and TinyDB itself) write the whole document on one line; it opens
+    (generation 0) and the next compaction writes the line layout."""
+    path = tmp_path / "store.json"
+    with TinyDB(str(path)) as db:
+        db.table("v:a:contacts").insert({"email": "old@x.io", "tags": []})
     (tmp_path / "store.json.wal").write_text('["put","v:a:contacts",2,{"email":"wal@x.io","tags":[]}]\n')
     store = make_store(path)
     coll = store.collection("v", "a", "contacts")
     assert [d["email"] for d in coll.all()] == ["old@x.io", "wal@x.io"]
     store.compact(wait=True)
-    assert path.read_bytes().startswith(persistence.MAGIC)
-    assert read_snapshot(str(path))[0] == {"v:a:contacts": {"1": {"email": "old@x.io", "tags": []},
-                                                             "2": {"email": "wal@x.io", "tags": []}}}
+    assert path.read_text().startswith('{"_emulator:snapshot":{"1":{"generation":1}},\n')
+    assert read_snapshot(str(path)) == ({"v:a:contacts": {"1": {"email": "old@x.io", "tags": []},
+                                                          "2": {"email": "wal@x.io", "tags": []}}}, 1)
+
+
+def test_a_marshal_snapshot_of_an_unreleased_version_is_read_and_replaced(tmp_path):
+    """For a while the snapshot was written in marshal format (a header line, a JSON line
+    with its generation, the tables): such a file opens with its generation, and the next
+    compaction replaces it by TinyDB JSON."""
+    path = tmp_path / "store.json"
+    tables = {"v:a:contacts": {"1": {"email": "old@x.io", "tags": ["t"]}}}
+    path.write_bytes(persistence.MAGIC + b'{"generation": 4, "marshal": 4, "python": "3.11"}\n'
+                     + marshal.dumps(tables))
+    (tmp_path / "store.json.wal.4").write_text('["put","v:a:contacts",9,{"email":"merged@x.io","tags":[]}]\n')
+    (tmp_path / "store.json.wal.5").write_text('["put","v:a:contacts",2,{"email":"later@x.io","tags":[]}]\n')
+    store = make_store(path)
+    coll = store.collection("v", "a", "contacts")
+    assert [d["email"] for d in coll.all()] == ["old@x.io", "later@x.io"]  # log 4 was in the snapshot
+    assert coll.find_all("tag", "t")[0].doc_id == 1
+    store.compact(wait=True)
+    with TinyDB(str(path)) as db:
+        assert [d["email"] for d in db.table("v:a:contacts").all()] == ["old@x.io", "later@x.io"]
+    assert read_snapshot(str(path))[1] == 5
 
 
 def test_closed_logs_already_in_the_snapshot_are_dropped_on_open(tmp_path):
