@@ -177,8 +177,12 @@ def write_snapshot(path: str, tables: dict, generation: int) -> str:
             out.write(b",\n" if number < len(tables) else b"\n}\n")
         out.close()
         os.fsync(fd)
-    finally:
+    except BaseException:  # a full disk mid-write: leave no half snapshot behind
         os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    os.close(fd)
     return tmp
 
 

@@ -196,3 +196,22 @@ def test_a_log_rotation_the_disk_refuses_keeps_the_write_and_the_log(tmp_path, m
     assert sorted(int(k) for k in reopened.snapshot()["v:a:contacts"]) == ids
     store.close()
     reopened.close()
+
+
+def test_a_snapshot_the_disk_refuses_mid_write_leaves_no_temporary_file(tmp_path, monkeypatch):
+    from emulator.core import persistence
+
+    path = str(tmp_path / "store.json")
+    written = []
+
+    def write(self, data: bytes) -> None:
+        written.append(data)
+        if len(written) > 1:
+            raise FULL
+
+    monkeypatch.setattr(persistence._SyncedWriter, "write", write)
+    with pytest.raises(OSError) as failure:
+        persistence.write_snapshot(path, {"v:contacts": {1: {"email": "a@x.io"}}}, 3)
+    assert failure.value.errno == errno.ENOSPC
+    assert len(written) == 2  # it failed after starting the file
+    assert list(tmp_path.iterdir()) == []
