@@ -1,14 +1,16 @@
 """``GET /_emulator/openapi.json``: an OpenAPI 3 document of every emulated vendor route.
 
 Paths come from the app's URL map (so no route is forgotten) under the emulator's
-``/<vendor>`` prefix; request bodies come from the vendors' marshmallow schemas (through
-apispec), with each vendor's auth scheme and error shape.
+``/<vendor>`` prefix; request bodies and queries come from the vendors' payload declarations
+(:class:`~emulator.core.payload.Shape`, each a component of its own), or from marshmallow
+schemas through apispec, with each vendor's auth scheme and error shape.
 """
 from __future__ import annotations
 
 import re
 
 from .. import __version__
+from ..core.payload import Shape
 
 _CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
 _TYPES = {"int": {"type": "integer"}, "float": {"type": "number"}, "path": {"type": "string"},
@@ -24,6 +26,7 @@ def build_openapi(app, server_url: str | None = None) -> dict:
                    plugins=[MarshmallowPlugin()],
                    info={"description": "Emulated vendor contact APIs; each vendor under /<vendor>."},
                    servers=[{"url": server_url}] if server_url else [])
+    shapes = _ShapeComponents(spec)
     for name, vendor in engine.vendors.items():
         for scheme_name, scheme in vendor.security_schemes.items():
             spec.components.security_scheme(f"{name}_{scheme_name}", dict(scheme))
@@ -44,14 +47,14 @@ def build_openapi(app, server_url: str | None = None) -> dict:
             view = app.view_functions.get(rule.endpoint)
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
                 meta = dict(metadata.get(f"{method} {route}", {}))
-                op = _operation(vendor, method, route, rule, view, meta, security, error_ref)
+                op = _operation(vendor, method, route, rule, view, meta, security, error_ref, shapes)
                 by_path.setdefault(path, {})[method.lower()] = op
         for path, operations in sorted(by_path.items()):
             spec.path(path=path, operations=operations)
     return spec.to_dict()
 
 
-def _operation(vendor, method, route, rule, view, meta, security, error_ref) -> dict:
+def _operation(vendor, method, route, rule, view, meta, security, error_ref, shapes) -> dict:
     doc = (view.__doc__ or "").strip().splitlines() if view is not None else []
     status = str(meta.get("status", 200))
     op: dict = {
@@ -71,12 +74,28 @@ def _operation(vendor, method, route, rule, view, meta, security, error_ref) -> 
     op["security"] = security if meta.get("auth", True) else []
     schema = meta.get("schema")
     if schema is not None:
-        op["requestBody"] = {"required": True,
-                             "content": {"application/json": {"schema": _schema_class(schema)}}}
+        body = shapes.ref(schema) if isinstance(schema, Shape) else _schema_class(schema)
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
     query = meta.get("query")
-    if query is not None:
+    if isinstance(query, Shape):
+        op["parameters"].extend({"in": "query", "name": key, "required": field.required,
+                                 "schema": field.json_schema(shapes.ref)} for key, field in query.fields.items())
+    elif query is not None:
         op["parameters"].append({"in": "query", "schema": _schema_class(query)})
     return op
+
+
+class _ShapeComponents:
+    """Registers each payload shape once as a component; ``ref(shape)`` is its reference."""
+
+    def __init__(self, spec):
+        self.spec, self.seen = spec, set()
+
+    def ref(self, shape: Shape) -> dict:
+        if shape.name not in self.seen:
+            self.seen.add(shape.name)  # before its nested shapes: a shape may nest itself
+            self.spec.components.schema(shape.name, shape.json_schema(self.ref))
+        return {"$ref": f"#/components/schemas/{shape.name}"}
 
 
 def _schema_class(schema) -> type:

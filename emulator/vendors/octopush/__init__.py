@@ -4,28 +4,17 @@ from __future__ import annotations
 from emulator.core.store import Index
 from emulator.core.vendor import VendorSpec
 
-from . import errors, model, routes
+from . import errors, fakes, model, routes, schemas
 
 _BASE = "/v1/public"
 
-def _openapi() -> dict:
-    """OpenAPI metadata, built on demand: the marshmallow schemas stay off the start-up path."""
-    from . import schemas
-
-    return {
-        f"POST {_BASE}/contact/create": {"schema": schemas.CreateContactsSchema, "status": 201},
-        f"DELETE {_BASE}/contact/delete": {"schema": schemas.DeleteContactsSchema, "status": 204},
-        f"POST {_BASE}/contact-list/create": {"schema": schemas.CreateListSchema, "status": 201},
-        f"POST {_BASE}/contact-list/empty": {"schema": schemas.EmptyListSchema, "status": 200},
-        f"DELETE {_BASE}/contact-list/delete": {"schema": schemas.DeleteListSchema, "status": 204},
-    }
-
-
-def _error_schema() -> dict:
-    from . import schemas
-
-    return schemas.ERROR_SCHEMA
-
+OPENAPI = {
+    f"POST {_BASE}/contact/create": {"schema": schemas.CREATE, "status": 201},
+    f"DELETE {_BASE}/contact/delete": {"schema": schemas.DELETE, "status": 204},
+    f"POST {_BASE}/contact-list/create": {"schema": schemas.LIST_CREATE, "status": 201},
+    f"POST {_BASE}/contact-list/empty": {"schema": schemas.LIST_EMPTY, "status": 200},
+    f"DELETE {_BASE}/contact-list/delete": {"schema": schemas.LIST_DELETE, "status": 204},
+}
 
 VENDOR = VendorSpec(
     name="octopush",
@@ -52,14 +41,14 @@ VENDOR = VendorSpec(
         "blacklist": [],          # numbers that sent STOP
     },
     admin_blueprint=routes.admin_blueprint,
-    fake_contact=model.fake_contact,
-    fake_payloads={"default": model.fake_create, "create": model.fake_create},
+    fake_contact=fakes.fake_contact,
+    fake_payloads={"default": fakes.fake_create, "create": fakes.fake_create},
     load_account=model.load_account,
     describe_credentials=model.describe_credentials,
     base_path=_BASE,
     credential_keys=("api_login", "api_key"),
-    openapi=_openapi,
+    openapi=OPENAPI,
     security_schemes={"login": {"type": "apiKey", "in": "header", "name": "api-login"},
                       "key": {"type": "apiKey", "in": "header", "name": "api-key"}},
-    error_schema=_error_schema,
+    error_schema=schemas.ERROR_SCHEMA,
 )

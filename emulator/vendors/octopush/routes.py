@@ -11,10 +11,11 @@ from flask import Blueprint
 
 from emulator.core.errors import EmulatorError
 from emulator.core.journal import note
+from emulator.core.payload import Refused
 from emulator.http import bind_account, helper_backend, json_object, request_info
 
 from .errors import INCORRECT_LOGIN, LOGIN_MISSING, OctopushError
-from .model import VENDOR, CannotCast
+from .model import VENDOR
 
 
 def authenticate():
@@ -101,7 +102,7 @@ def admin_blueprint() -> Blueprint:
             raise EmulatorError(f"'phone_numbers' must be a non-empty array of phone numbers, got {numbers!r}")
         try:
             return backend.add_to_blacklist(numbers)
-        except CannotCast as exc:
-            raise EmulatorError(str(exc)) from None
+        except Refused as exc:
+            raise EmulatorError(exc.message) from None
 
     return bp
