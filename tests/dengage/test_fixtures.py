@@ -8,7 +8,7 @@ import pytest
 
 from emulator.core.accounts import FixtureError
 from emulator.seeding import faker_for
-from emulator.vendors.dengage import VENDOR, model
+from emulator.vendors.dengage import VENDOR, fakes
 
 from .conftest import BULK, FIXTURE, bearer, body, contacts, login
 from .test_live import shipped
@@ -58,7 +58,7 @@ def test_same_seed_and_requests_give_the_same_state(make_app):
 
 def test_fake_contacts_are_valid_records(client, auth):
     fake = faker_for(11, "dengage", "demo")
-    records = [model.fake_contact(fake) for _ in range(100)]
+    records = [fakes.fake_contact(fake) for _ in range(100)]
     resp = client.post(BULK, json={"columns": list(records[0]), "contactDatas": records, "insertIfNotExists": True,
                                    "throwExceptionIfInvalidRecord": True}, headers=auth)
     assert resp.status_code == 200

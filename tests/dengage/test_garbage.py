@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import pytest
 
-from emulator.vendors.dengage import model
+from emulator.vendors.dengage import schemas
 
 from .conftest import BULK, CONTACT, CUSTOM, LOGIN, data_state
 
 GARBAGE = [None, True, False, 0, -1.5, 10**30, "", "x" * 5000, " ", [], [1, "a"], {}, {"a": {"b": [None]}}]
-COLUMNS = list(model.STANDARD_COLUMNS) + list(CUSTOM) + ["new_contact_key"]
+COLUMNS = list(schemas.STANDARD_COLUMNS) + list(CUSTOM) + ["new_contact_key"]
 
 
 def check(resp):
@@ -92,7 +92,7 @@ def test_a_body_nested_too_deeply_is_malformed_json(client, auth):
 def test_garbage_in_every_column_when_invalid_records_throw(client, auth, column):
     """Each value is stored (200) or refused whole (400, code 11, naming the column) with nothing
     stored; empty strings in typed columns are among the stored ones; reads survive all of it."""
-    kind = model.STANDARD_COLUMNS[column].type if column in model.STANDARD_COLUMNS else CUSTOM[column]["type"]
+    kind = schemas.STANDARD_COLUMNS[column].type if column in schemas.STANDARD_COLUMNS else CUSTOM[column]["type"]
     typed = kind in ("date", "number", "boolean")
     for value in GARBAGE + ["", "  ", "2024-13-45", "A", "P"]:
         before = data_state(client)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from emulator.vendors.dengage.model import STANDARD_COLUMNS
+from emulator.vendors.dengage.schemas import STANDARD_COLUMNS
 
 from .conftest import BULK, body, contacts, last_notes
 

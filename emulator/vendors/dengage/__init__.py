@@ -5,28 +5,16 @@ from __future__ import annotations
 from emulator.core.store import Index
 from emulator.core.vendor import VendorSpec
 
-from . import errors, model, routes
+from . import errors, fakes, model, routes, schemas
 
 _BASE = "/rest"
 
-def _openapi() -> dict:
-    """OpenAPI metadata, built on demand: the marshmallow schemas stay off the start-up path."""
-    from . import schemas
-
-    return {
-        f"POST {_BASE}/login": {"schema": schemas.LoginSchema, "auth": False,
-                                "summary": "Log in: a bearer token for expires_in seconds"},
-        f"POST {_BASE}/bulk/contacts": {"schema": schemas.BulkUpsertSchema,
-                                        "summary": "BulkUpsert into master_contact (once a minute)"},
-        f"GET {_BASE}/contacts/<path:contact_key>": {"query": schemas.ContactQuery},
-    }
-
-
-def _error_schema() -> dict:
-    from . import schemas
-
-    return schemas.ERROR_SCHEMA
-
+OPENAPI = {
+    f"POST {_BASE}/login": {"schema": schemas.LOGIN, "auth": False,
+                            "summary": "Log in: a bearer token for expires_in seconds"},
+    f"POST {_BASE}/bulk/contacts": {"schema": schemas.BULK, "summary": "BulkUpsert into master_contact (once a minute)"},
+    f"GET {_BASE}/contacts/<path:contact_key>": {"query": schemas.CONTACT_QUERY},
+}
 
 VENDOR = VendorSpec(
     name="dengage",
@@ -51,13 +39,13 @@ VENDOR = VendorSpec(
         "import_enabled_columns": None,     # standard columns import-enabled (null: all)
         "custom_columns": {},               # name -> {"type", "max_length", "enum", "import_enabled"}
     },
-    fake_contact=model.fake_contact,
-    fake_payloads={"default": model.fake_bulk, "bulk": model.fake_bulk},
+    fake_contact=fakes.fake_contact,
+    fake_payloads={"default": fakes.fake_bulk, "bulk": fakes.fake_bulk},
     load_account=model.load_account,
     describe_credentials=model.describe_credentials,
     base_path=_BASE,
     credential_keys=("userkey", "password"),
-    openapi=_openapi,
+    openapi=OPENAPI,
     security_schemes={"bearer": {"type": "http", "scheme": "bearer"}},
-    error_schema=_error_schema,
+    error_schema=schemas.ERROR_SCHEMA,
 )

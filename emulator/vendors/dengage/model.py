@@ -15,167 +15,31 @@ from __future__ import annotations
 
 import hmac
 import math
-import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from emulator.core.accounts import FixtureError
 from emulator.core.clock import iso
 from emulator.core.journal import note
-from emulator.core.strict_json import json_type as _kind  # the JSON type of a value, for messages
+from emulator.core.payload import Refused, json_kind
 
+from . import schemas
 from .errors import FIELD_ERROR, LIMITED, VALIDATION_FAILED, DengageError, forbidden
+from .schemas import MAX_RECORDS, NEW_KEY
 
 VENDOR = "dengage"
-MAX_RECORDS = 1000
-"""Records in one BulkUpsert call (the vendor's limit)."""
 REQUIRED_ROLE = "DataSpace.Manage"
-NEW_KEY = "new_contact_key"
-"""A pseudo-column: renames the record's contact (never with ``insertIfNotExists: true``)."""
 ONCE_A_MINUTE = ("note", "enforce", "off")
 """What a sequential call inside the window gets: served with an advice note, 429, or served."""
 ADVICE = "sent less than bulk_window_s after the previous accepted call: the vendor asks for once a minute"
 """The rule of the advice note; ``sent`` is the seconds since the previous accepted call's start."""
 MAX_TOKENS = 1000
 """Live tokens kept per account; past it a login drops the oldest (expired ones always go)."""
-
-
-# -- columns ---------------------------------------------------------------------------
-
-class Invalid(Exception):
-    """A value breaks its column's rule; the message names the rule."""
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    type: str                          # string, number, boolean, date, enum
-    max_length: int | None = None
-    choices: tuple | None = None       # allowed values (enum columns, or strings with an enum)
-    nullable: bool = True              # null clears the value
-    lower: bool = False                # stored lower-cased (email)
-    import_enabled: bool = True
-
-
-def _check_string(col: Column, value: Any) -> Any:
-    if not isinstance(value, str):
-        raise Invalid(f"must be a string, got {_kind(value)}")
-    value = value.strip()
-    if col.max_length is not None and len(value) > col.max_length:
-        raise Invalid(f"longer than {col.max_length} characters ({len(value)})")
-    if col.choices is not None and value not in col.choices:
-        raise Invalid(f"must be one of {', '.join(map(str, col.choices))}, got {value!r}")
-    return value
-
-
-def _check_enum(col: Column, value: Any) -> Any:
-    if not isinstance(value, str) or value not in col.choices:
-        raise Invalid(f"must be one of {', '.join(col.choices)}, got {value!r}")
-    return value
-
-
-def _check_number(col: Column, value: Any) -> Any:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise Invalid(f"must be a number, got {_kind(value)}")
-    if not math.isfinite(value):
-        raise Invalid(f"must be a finite number, got {value!r}")
-    return value
-
-
-def _check_boolean(col: Column, value: Any) -> Any:
-    if not isinstance(value, bool):
-        raise Invalid(f"must be a boolean (true or false), got {_kind(value)}")
-    return value
-
-
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def _check_date(col: Column, value: Any) -> Any:
-    if not isinstance(value, str):
-        raise Invalid(f"must be a date YYYY-MM-DD, got {_kind(value)}")
-    value = value.strip()
-    if not _DATE.fullmatch(value):
-        raise Invalid(f"must be a date YYYY-MM-DD (at most 10 characters), got {value!r}")
-    try:
-        date.fromisoformat(value)
-    except ValueError:
-        raise Invalid(f"is not a calendar date: {value!r}") from None
-    return value
-
-
-CHECKS: dict[str, Callable[[Column, Any], Any]] = {
-    "string": _check_string, "enum": _check_enum, "number": _check_number,
-    "boolean": _check_boolean, "date": _check_date,
-}
-CUSTOM_TYPES = ("string", "number", "boolean", "date")
-EMPTY_IS_NULL = frozenset(("number", "boolean", "date"))
-"""Column types where ``""`` is read as no value (the SFCC cartridge sends ``"birth_date": ""``)."""
-STATUS = ("A", "P")
-
-STANDARD_COLUMNS: dict[str, Column] = {c.name: c for c in (
-    Column("contact_key", "string", nullable=False),
-    Column("name", "string", 100),
-    Column("surname", "string", 100),
-    Column("email", "string", 255, lower=True),
-    Column("email_permission", "boolean"),
-    Column("email_status", "enum", choices=STATUS),
-    Column("gsm", "string", 20),
-    Column("gsm_permission", "boolean"),
-    Column("gsm_status", "enum", choices=STATUS),
-    Column("contact_status", "enum", choices=STATUS, nullable=False),
-    Column("gender", "string", 100),
-    Column("birth_date", "date", 10),
-    Column("subscription_date", "date", 10),
-    Column("city", "string", 100),
-    Column("country", "string", 100),
-)}
-
-# A changed value (insert: a value given) sets its status column to "A" unless the record sets it.
 STATUS_OF = {"email": "email_status", "gsm": "gsm_status"}
-
-
-def account_columns(account) -> dict[str, Column]:
-    """The account's ``master_contact`` columns, from its settings (a bad declaration is a
-    :class:`FixtureError` naming the setting)."""
-    where = f"fixture: dengage account {account.name!r}"
-    enabled = account.setting("import_enabled_columns")
-    if enabled is not None:
-        if not isinstance(enabled, list) or any(c not in STANDARD_COLUMNS for c in enabled):
-            raise FixtureError(f"{where}: settings.import_enabled_columns must be null or a list of standard "
-                               f"columns ({', '.join(STANDARD_COLUMNS)})")
-        enabled = set(enabled) | {"contact_key"}
-    columns = {name: (col if enabled is None or name in enabled else _replace(col, import_enabled=False))
-               for name, col in STANDARD_COLUMNS.items()}
-    custom = account.setting("custom_columns") or {}
-    if not isinstance(custom, dict):
-        raise FixtureError(f"{where}: settings.custom_columns must be an object (name -> declaration)")
-    for name, decl in custom.items():
-        at = f"{where}: settings.custom_columns.{name}"
-        if name in columns or name == NEW_KEY:
-            raise FixtureError(f"{at}: {name!r} is a standard column")
-        if not isinstance(decl, dict) or decl.get("type") not in CUSTOM_TYPES:
-            raise FixtureError(f"{at}: 'type' must be one of {', '.join(CUSTOM_TYPES)}")
-        max_length, choices = decl.get("max_length"), decl.get("enum")
-        if max_length is not None and (isinstance(max_length, bool) or not isinstance(max_length, int)
-                                       or max_length < 1):
-            raise FixtureError(f"{at}: 'max_length' must be a positive integer")
-        if choices is not None and (decl["type"] != "string" or not isinstance(choices, list) or not choices
-                                    or not all(isinstance(c, str) for c in choices)):
-            raise FixtureError(f"{at}: 'enum' must be a non-empty list of strings on a string column")
-        if decl["type"] == "date":
-            max_length = 10
-        columns[name] = Column(name, decl["type"], max_length, tuple(choices) if choices else None,
-                               import_enabled=bool(decl.get("import_enabled", True)))
-    return columns
-
-
-def _replace(col: Column, **changes) -> Column:
-    return Column(**{**col.__dict__, **changes})
+"""A changed value (insert: a value given) sets its status column to "A" unless the record sets it."""
 
 
 # -- a BulkUpsert call ------------------------------------------------------------------
@@ -230,8 +94,10 @@ class Backend:
         self.contacts = self.store.collection(VENDOR, account.name, "contacts")
         self.tokens = self.store.collection(VENDOR, account.name, "tokens")
         self.limits = self.store.collection(VENDOR, account.name, "limits")
-        self.columns = account_columns(account)
+        record, self.import_enabled = schemas.account_record(account)
+        self.columns = record.fields
         self.column_names = tuple(self.columns)
+        self.readers = record.readers
         self.window_s = _number_setting(account, "bulk_window_s", minimum=0)
         self.once_a_minute = account.setting("once_a_minute")
         if self.once_a_minute not in ONCE_A_MINUTE:
@@ -376,46 +242,30 @@ class Backend:
 
     def _parse_call(self, body: dict) -> Call:
         """The call's own shape (code 1 on any problem, all of them listed)."""
-        from marshmallow import ValidationError  # on first use: start-up stays light
-
-        from . import schemas
-
-        for key in body:
-            if key not in schemas.BULK.fields:
-                note(key, body[key], None, "unknown top-level key ignored", "ignored")
-        try:
-            data = schemas.BULK.load(body)
-            problems = []
-        except ValidationError as exc:
-            data = exc.valid_data or {}
-            problems = [_problem(None, None, field, f"{field}: {rule}") for field, rule in schemas.problems(exc)]
-        for flag, default in (("insertIfNotExists", False), ("throwExceptionIfInvalidRecord", True)):
-            if flag in body and body[flag] is None:
-                note(flag, None, default, "null read as the default", "unverified")
-                data[flag] = default
+        data, read_problems = schemas.BULK.read(body)
+        problems = [_problem(None, None, p.path, str(p)) for p in read_problems]
         columns: list[str] = []
         for name in data.get("columns") or []:
             if name in columns:
                 note("columns", name, None, "duplicate column listed once", "ignored")
                 continue
             columns.append(name)
-            col = self.columns.get(name)
             if name == NEW_KEY:
                 continue
-            if col is None:
+            if name not in self.columns:
                 problems.append(_problem(None, None, "columns", f"columns: {name!r} is not a column of master_contact "
                                          f"(known: {', '.join(self.column_names)})"))
-            elif not col.import_enabled:
+            elif name not in self.import_enabled:
                 problems.append(_problem(None, None, "columns",
                                          f"columns: {name!r} is not import-enabled for this account"))
         if "columns" in data and "contact_key" not in columns:
             problems.append(_problem(None, None, "columns", "columns: must include 'contact_key'"))
-        insert = data.get("insertIfNotExists", False)
+        insert = data["insertIfNotExists"]
         if NEW_KEY in columns and insert:
             problems.append(_problem(None, None, NEW_KEY, f"{NEW_KEY} cannot be used with insertIfNotExists: true"))
         if problems:
             raise _rejected(FIELD_ERROR, problems)
-        return Call(columns, data["contactDatas"], insert, data.get("throwExceptionIfInvalidRecord", True))
+        return Call(columns, data["contactDatas"], insert, data["throwExceptionIfInvalidRecord"])
 
     def _check_records(self, call: Call, errors: list, warnings: list) -> list[Record]:
         """Value checks of every record (no store access); the later of two same keys wins."""
@@ -424,14 +274,15 @@ class Backend:
         last_of: dict[str, int] = {}
         for index, raw in enumerate(call.records):
             if not isinstance(raw, dict):
-                errors.append(_problem(index, None, None, f"record must be an object, got {_kind(raw)}"))
+                errors.append(_problem(index, None, None, f"record must be an object, got {json_kind(raw)}"))
                 continue
+            prefix = f"contactDatas[{index}]."
             key = raw.get("contact_key")
             try:
-                key = self._value(index, "contact_key", key, warnings, key)
-            except Invalid as exc:
+                key = self._value(prefix, "contact_key", key, warnings, index, key)
+            except Refused as exc:
                 bad = key if isinstance(key, str) else None
-                errors.append(_problem(index, bad, "contact_key", f"contact_key {exc}"))
+                errors.append(_problem(index, bad, "contact_key", f"contact_key {exc.message}"))
                 key = None
             record_errors = []
             values: dict = {}
@@ -441,15 +292,15 @@ class Backend:
                     continue
                 if name not in listed:
                     warnings.append(_problem(index, key, name, f"{name!r} is not in 'columns': ignored"))
-                    note(f"contactDatas[{index}].{name}", value, None, "key not in 'columns': ignored", "ignored")
+                    note(prefix + name, value, None, "key not in 'columns': ignored", "ignored")
                     continue
                 try:
                     if name == NEW_KEY:
-                        new_key = None if value is None else self._value(index, NEW_KEY, value, warnings, key)
+                        new_key = None if value is None else self._value(prefix, NEW_KEY, value, warnings, index, key)
                     else:
-                        values[name] = self._value(index, name, value, warnings, key)
-                except Invalid as exc:
-                    record_errors.append(_problem(index, key, name, f"{name} {exc}"))
+                        values[name] = self._value(prefix, name, value, warnings, index, key)
+                except Refused as exc:
+                    record_errors.append(_problem(index, key, name, f"{name} {exc.message}"))
             if key is None:
                 errors.extend(record_errors)
                 continue
@@ -472,25 +323,12 @@ class Backend:
                 survivors.append(record)
         return survivors
 
-    def _value(self, index: int, name: str, value: Any, warnings: list, key: Any) -> Any:
-        """A value checked against its column (new_contact_key as contact_key); notes fix-ups."""
-        col = self.columns["contact_key"] if name == NEW_KEY else self.columns[name]
-        if value is None:
-            if not col.nullable:
-                raise Invalid("is required (null or missing)")
-            return None
-        if col.type in EMPTY_IS_NULL and value.__class__ is str and not value.strip():
-            note(f"contactDatas[{index}].{name}", value, None, "empty string read as no value", "unverified")
-            return None
-        used = CHECKS[col.type](col, value)
-        if used == "" and not col.nullable:
-            raise Invalid("must not be empty")
-        if used != value and isinstance(value, str):
+    def _value(self, prefix: str, name: str, value: Any, warnings: list, index: int, key: Any) -> Any:
+        """A value read by its column's declaration (new_contact_key as contact_key), which notes
+        the fix-ups; a trimmed value is also one of the response's warnings. Raises :class:`Refused`."""
+        used = self.readers["contact_key" if name == NEW_KEY else name](value, prefix, name)
+        if used is not None and value.__class__ is str and len(value.strip()) != len(value):
             warnings.append(_problem(index, key, name, "value trimmed of surrounding whitespace"))
-            note(f"contactDatas[{index}].{name}", value, used, "surrounding whitespace trimmed", "unverified")
-        if col.lower and isinstance(used, str) and used != used.lower():
-            note(f"contactDatas[{index}].{name}", used, used.lower(), "lower-cased", "cast")
-            used = used.lower()
         return used
 
     def _check_keys(self, call: Call, records: list[Record], errors: list) -> list[Record]:
@@ -610,55 +448,7 @@ def backend_for_token(engine, token: str):
     return None
 
 
-# -- fixtures and fake data ---------------------------------------------------------------
-
-def fake_contact(fake) -> dict:
-    """One valid BulkUpsert record with the standard columns both public callers send."""
-    return {
-        "contact_key": fake.unique.numerify("CK-########"),
-        "name": fake.first_name(),
-        "surname": fake.last_name(),
-        "email": fake.unique.email().lower(),
-        "email_permission": fake.boolean(),
-        "gsm": fake.numerify("+90 5## ### ## ##"),
-        "gsm_permission": fake.boolean(),
-        "gender": fake.random_element(("F", "M")),
-        "birth_date": fake.date_between(date(1946, 1, 1), date(2007, 12, 31)).isoformat(),  # not today-relative
-        "city": fake.city()[:100].strip(),
-        "country": fake.country()[:100].strip(),
-    }
-
-
-# Standard columns fake_contact leaves out, for bodies that ask for them by name.
-_FAKE_EXTRA = {
-    "email_status": lambda fake: fake.random_element(STATUS),
-    "gsm_status": lambda fake: fake.random_element(STATUS),
-    "contact_status": lambda fake: "A",
-    "subscription_date": lambda fake: fake.date_between(date(2015, 1, 1), date(2025, 12, 31)).isoformat(),
-}
-
-
-def fake_bulk(fake, n: int | None = None, columns: list[str] | None = None, **options) -> dict:
-    """A valid BulkUpsert body the way the public callers build it (columns = keys of record 0).
-
-    ``columns`` picks the standard columns the records carry (``contact_key`` is always
-    first); ``options`` are set at the top level (``insertIfNotExists`` ...).
-    """
-    if columns is None:
-        records = [fake_contact(fake) for _ in range(n or 3)]
-    else:
-        unknown = [c for c in columns if c not in STANDARD_COLUMNS]
-        if unknown:
-            raise ValueError(f"dengage fake payload: {', '.join(map(repr, unknown))} not standard column(s); "
-                             f"known: {', '.join(STANDARD_COLUMNS)}")
-        columns = ["contact_key", *(c for c in dict.fromkeys(columns) if c != "contact_key")]
-        records = []
-        for _ in range(n or 3):
-            full = fake_contact(fake)
-            records.append({c: full[c] if c in full else _FAKE_EXTRA[c](fake) for c in columns})
-    return {"columns": list(records[0]), "contactDatas": records, "insertIfNotExists": True,
-            "throwExceptionIfInvalidRecord": False, **options}
-
+# -- fixtures ---------------------------------------------------------------------------
 
 def load_account(backend: Backend, payloads: list[dict]) -> None:
     """Store the fixture's generated contacts (the bulk path, without the call limit)."""

@@ -10,6 +10,7 @@ from flask import Blueprint, request
 from emulator.core.journal import note
 from emulator.http import bind_account, engine, json_object
 
+from . import schemas
 from .errors import BAD_LOGIN, FIELD_ERROR, DengageError, not_authenticated
 from .model import VENDOR, backend_for_token, find_account
 
@@ -47,20 +48,9 @@ def blueprint() -> Blueprint:
     @bp.post("/rest/login")
     def login():
         """Exchange the API user's userkey and password for a bearer token."""
-        from marshmallow import ValidationError  # on first use: start-up stays light
-
-        from . import schemas
-
-        body = read_body()
-        for key in body:
-            if key not in schemas.LOGIN.fields:
-                note(key, body[key], None, "unknown key ignored", "ignored")
-        try:
-            creds = schemas.LOGIN.load(body)
-        except ValidationError as exc:
-            problems = schemas.problems(exc)
-            raise DengageError(FIELD_ERROR, "; ".join(f"{field}: {rule}" for field, rule in problems), 400,
-                               data=None) from None
+        creds, problems = schemas.LOGIN.read(read_body())
+        if problems:
+            raise DengageError(FIELD_ERROR, "; ".join(map(str, problems)), 400, data=None)
         backend = find_account(engine(), creds["userkey"], creds["password"])
         if backend is None:
             raise DengageError(FIELD_ERROR, BAD_LOGIN, 401)
