@@ -24,6 +24,7 @@ from .core.journal import BODY_PREVIEW, Recorded, start_notes
 from .core.store import StoreWriteFailed
 from .core.strict_json import printable
 from .http import RequestInfo
+from .responses import FaultFired, apply_fault, render_vendor_error, vendor_path
 from .settings import Settings
 
 log = logging.getLogger("emulator")
@@ -218,9 +219,9 @@ def _install_hooks(app: Flask, engine: Engine) -> None:
         if req.path != HEALTH_PATH:  # a liveness probe reads no state: it never waits for jobs
             engine.jobs.run_due()
         if engine.faults and info.vendor is not None:
-            rule = engine.faults.match(info.vendor.name, req.method, _vendor_path(info.vendor))
+            rule = engine.faults.match(info.vendor.name, req.method, vendor_path(info.vendor, req.path))
             if rule is not None:
-                return apply_fault(info.vendor, rule)
+                return apply_fault(info, rule)
         return None
 
     @app.after_request
@@ -270,56 +271,6 @@ def _install_hooks(app: Flask, engine: Engine) -> None:
     def _bug(err: Exception):
         log.exception("unhandled error serving %s %s", request.method, request.path)
         return _generic(engine, 500, f"internal emulator error: {type(err).__name__}: {err}", "internal")
-
-
-def _vendor_path(spec) -> str:
-    return request.path[len(spec.prefix()):] or "/"
-
-
-def apply_fault(spec, rule) -> Response | None:
-    """Carry out a fault rule for the current request; None lets the request go on."""
-    g.emulator.fault = fault = rule.describe()
-    if rule.delay_ms:
-        delay = rule.delay_ms / 1000
-        timeout = request.environ.get("emulator.timeout")
-        if timeout is not None and delay > timeout:
-            time.sleep(timeout)
-            request.environ["emulator.timed_out"] = True
-            fault["effect"] = "timeout"
-            return Response(b"", status=504)
-        time.sleep(delay)
-        fault["effect"] = "delay"
-    if rule.drop:
-        request.environ["emulator.drop"] = True
-        fault["effect"] = "drop"
-        return Response(b"", status=503)
-    if rule.status is not None:
-        fault["effect"] = "status"
-        if rule.body is None:
-            return render_vendor_error(spec.http_error(rule.status, f"forced by fault rule {rule.id}", "fault"))
-        return render_vendor_error(VendorError(status=rule.status, body=rule.body))
-    return None
-
-
-class FaultFired(Exception):
-    """Raised from :func:`emulator.http.bind_account` when an account-scoped rule fires."""
-
-    def __init__(self, response: Response):
-        super().__init__("fault rule fired")
-        self.response = response
-
-
-def render_vendor_error(err: VendorError) -> Response:
-    body = err.body()
-    if body is None:
-        resp = Response(b"", status=err.status)
-    elif isinstance(body, (str, bytes)):
-        resp = Response(body, status=err.status, mimetype="text/plain")
-    else:
-        resp = Response(json.dumps(body, ensure_ascii=False), status=err.status, mimetype="application/json")
-    for key, value in err.headers.items():
-        resp.headers[key] = value
-    return resp
 
 
 def _generic(engine: Engine, status: int, message: str, kind: str) -> Response:

@@ -8,6 +8,7 @@ from flask import current_app, g, request
 
 from .core.errors import BadBody
 from .core.strict_json import parse_json
+from .responses import FaultFired, apply_fault, vendor_path
 
 
 def engine():
@@ -51,11 +52,10 @@ def bind_account(name: str) -> None:
     if faults and faults.has_account_rules() and info.fault is None:
         spec = info.vendor
         if spec is not None:
-            from .app import FaultFired, _vendor_path, apply_fault
-
-            rule = faults.match(spec.name, info.request.method, _vendor_path(spec), name, account_known=True)
+            req = info.request
+            rule = faults.match(spec.name, req.method, vendor_path(spec, req.path), name, account_known=True)
             if rule is not None:
-                response = apply_fault(spec, rule)
+                response = apply_fault(info, rule)
                 if response is not None:
                     raise FaultFired(response)
 
