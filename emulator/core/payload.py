@@ -22,7 +22,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -117,103 +116,101 @@ class Refused(ValueError):
         self.reason, self.message, self.where, self.problems = reason, message, where, problems
 
 
-@dataclass(frozen=True)
 class Problem:
     """One refused value of a payload: where it is, which rule it breaks and the message."""
 
-    path: str
-    reason: str
-    message: str
+    __slots__ = ("path", "reason", "message")
+
+    def __init__(self, path: str, reason: str, message: str):
+        self.path, self.reason, self.message = path, reason, message
+
+    def __repr__(self) -> str:
+        return f"Problem({self.path!r}, {self.reason!r}, {self.message!r})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Problem) and (self.path, self.reason, self.message) == (
+            other.path, other.reason, other.message)
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
 
 
-@dataclass(frozen=True)
 class Fix:
     """A fix-up a vendor makes, and its note: ``kind`` (one of ``NOTE_KINDS``) and ``rule``
     (a template of :data:`RULES`'s kind; None: the default text)."""
 
-    kind: str
-    rule: str | None = None
+    __slots__ = ("kind", "rule")
 
-    def __post_init__(self):
-        if self.kind not in NOTE_KINDS:
-            raise ValueError(f"a fix-up's note kind must be one of {', '.join(NOTE_KINDS)}, got {self.kind!r}")
+    def __init__(self, kind: str, rule: str | None = None):
+        if kind not in NOTE_KINDS:
+            raise ValueError(f"a fix-up's note kind must be one of {', '.join(NOTE_KINDS)}, got {kind!r}")
+        self.kind, self.rule = kind, rule
+
+    def __repr__(self) -> str:
+        return f"Fix({self.kind!r}, {self.rule!r})"
 
     def note(self, label: str, sent: Any, used: Any, **values) -> None:
         note(label, sent, used, self.rule.format(**values) if values else self.rule, self.kind)
 
 
-_FIXES = ("number_to_text", "boolean_to_text", "text_to_boolean", "number_to_boolean", "text_to_number", "trim",
-          "cut", "case", "wrap", "split", "reformat", "null", "empty", "ignore", "drop", "duplicate", "unknown",
-          "alias")
+LENIENCY_DEFAULTS: dict[str, Any] = {
+    # fix-up: the note kind it records (or a Fix with other wording); None: the vendor does not
+    # make it, and the value is refused (padded text is then kept as sent, without a note)
+    "number_to_text": None,      # 42 sent for text -> "42"
+    "boolean_to_text": None,     # true sent for text -> "true"
+    "text_to_boolean": None,     # "yes" sent for a boolean -> true (the words: boolean_words)
+    "number_to_boolean": None,   # 1 / 0 sent for a boolean -> true / false
+    "text_to_number": None,      # "12" sent for a number -> 12
+    "trim": None,                # " Ann " -> "Ann"
+    "cut": None,                 # text past its max_length -> cut
+    "case": "cast",              # a field declared lower / upper -> stored in that case
+    "wrap": None,                # a single value where an array is expected -> a one-element array
+    "split": None,               # "a,b" where an array is expected -> ["a", "b"]
+    "reformat": "cast",          # a phone number, a date-time, a whole float -> its stored form
+    "null": None,                # null for a field with a default, not nullable -> the default
+    "empty": "unverified",       # an empty value a field reads as not sent or null (empty=)
+    "ignore": None,              # a refused value -> left out, its default used (None: a problem);
+                                 # required fields and count limits always give problems
+    "drop": None,                # a refused element of an array -> dropped (None: a problem)
+    "duplicate": "ignored",      # an element already in a unique array -> dropped
+    "unknown": "ignored",        # a key no field declares -> left out (KEEP: kept as sent; None: a problem)
+    "alias": "unverified",       # a key read under another name (Shape aliases)
+    # and how the vendor words and reads the rest
+    "boolean_words": {"true": True, "false": False},   # texts text_to_boolean reads (trimmed, lower-cased)
+    "index_item_notes": True,    # an element's note names it field[i] (False: the array's field)
+    "messages": {},              # refusal reason -> message template, over MESSAGES
+    "nouns": {},                 # reader type -> its noun in "type" messages, over NOUNS
+}
+"""Every setting of a :class:`Leniency`, with its default."""
+
+_FIXES = frozenset(k for k in LENIENCY_DEFAULTS if k not in ("boolean_words", "index_item_notes", "messages", "nouns"))
 
 
-@dataclass(frozen=True)
 class Leniency:
-    """How a vendor treats what does not fit a field: for each fix-up, the note kind it records
-    (``"cast"``, or ``Fix("cast", "other wording")``), or None when the vendor does not make it
-    (the value is refused; padded text is then kept as sent)."""
+    """How a vendor treats what does not fit a field: for each fix-up of
+    :data:`LENIENCY_DEFAULTS`, the note kind it records (``trim="unverified"``, or
+    ``Fix("cast", "other wording")``), or None when the vendor does not make it."""
 
-    number_to_text: Fix | str | None = None
-    """``42`` sent for text -> ``"42"``."""
-    boolean_to_text: Fix | str | None = None
-    """``true`` sent for text -> ``"true"``."""
-    text_to_boolean: Fix | str | None = None
-    """``"yes"`` sent for a boolean -> true (the words are :attr:`boolean_words`)."""
-    number_to_boolean: Fix | str | None = None
-    """``1`` / ``0`` sent for a boolean -> true / false."""
-    text_to_number: Fix | str | None = None
-    """``"12"`` sent for a number -> 12."""
-    trim: Fix | str | None = None
-    """Text with surrounding whitespace -> trimmed (None: kept as sent, no note)."""
-    cut: Fix | str | None = None
-    """Text past its ``max_length`` -> cut (None: refused)."""
-    case: Fix | str = "cast"
-    """A field declared ``lower`` / ``upper``: stored in that case."""
-    wrap: Fix | str | None = None
-    """A single value where an array is expected -> a one-element array."""
-    split: Fix | str | None = None
-    """A comma-separated text where an array is expected -> its parts."""
-    reformat: Fix | str = "cast"
-    """A phone number or a date-time rewritten in its stored form."""
-    null: Fix | str | None = None
-    """Null sent for a field that has a default and is not ``nullable`` -> the default (None: refused)."""
-    empty: Fix | str = "unverified"
-    """The note of an empty value a field reads as not sent or null (``empty=``)."""
-    ignore: Fix | str | None = None
-    """A value a field refuses is left out (its default used), noted; None: a problem. Required
-    fields and count limits always give problems."""
-    drop: Fix | str | None = None
-    """An element of an array that its reader refuses is dropped, noted; None: a problem."""
-    duplicate: Fix | str = "ignored"
-    """An element already in a ``unique`` array is dropped."""
-    unknown: Fix | str | None = "ignored"
-    """A key no field declares: left out, noted (``KEEP``: kept as sent; None: a problem)."""
-    alias: Fix | str = "unverified"
-    """A key read under another name (:class:`Shape` ``aliases``)."""
-    boolean_words: Mapping[str, bool] = field(default_factory=lambda: {"true": True, "false": False})
-    """Texts read as booleans by ``text_to_boolean`` (compared trimmed and lower-cased)."""
-    index_item_notes: bool = True
-    """Notes of an array's elements name them ``field[i]`` (False: the array's field)."""
-    messages: Mapping[str, str] = field(default_factory=dict)
-    """Refusal reason -> message template, over :data:`MESSAGES`."""
-    nouns: Mapping[str, str] = field(default_factory=dict)
-    """Reader type -> noun in ``type`` messages, over :data:`NOUNS`."""
+    def __init__(self, **settings):
+        unknown = set(settings) - set(LENIENCY_DEFAULTS)
+        if unknown:
+            raise TypeError(f"unknown leniency setting(s) {', '.join(sorted(unknown))}; "
+                            f"known: {', '.join(LENIENCY_DEFAULTS)}")
+        self.settings = {**LENIENCY_DEFAULTS, **settings}
+        for name, value in self.settings.items():
+            if name in _FIXES and isinstance(value, str) and value != KEEP:
+                self.settings[name] = value = Fix(value)
+            setattr(self, name, value)
 
-    def __post_init__(self):
-        for name in _FIXES:
-            value = getattr(self, name)
-            if isinstance(value, str) and value != KEEP:
-                object.__setattr__(self, name, Fix(value))
+    def __repr__(self) -> str:
+        return f"Leniency({', '.join(f'{k}={v!r}' for k, v in self.settings.items() if v != LENIENCY_DEFAULTS[k])})"
 
     def but(self, **changes) -> Leniency:
-        """The same leniency with some fix-ups, words or messages changed (messages and nouns merge)."""
+        """The same leniency with some settings changed (``messages`` and ``nouns`` merge)."""
         for key in ("messages", "nouns"):
             if key in changes:
-                changes[key] = {**getattr(self, key), **changes[key]}
-        return replace(self, **changes)
+                changes[key] = {**self.settings[key], **changes[key]}
+        return Leniency(**{**self.settings, **changes})
 
     def fix(self, name: str, owner: Field | None = None, default_rule: str | None = None) -> Fix | None:
         """The fix-up ``name`` with its rule text resolved (field, then leniency, then defaults)."""
@@ -231,6 +228,7 @@ class Leniency:
         if owner is not None:
             values.setdefault("expected", self.nouns.get(owner.type) or NOUNS.get(owner.type, "a value"))
         return Refused(reason, template.format_map(_Values(values, name=name, sent=sent, got=json_kind(sent))))
+
 
 
 class _Values(dict):
@@ -467,7 +465,6 @@ class Phone(Field):
     digits only, ``min_digits`` to ``max_digits``. A number sent as a JSON number is its text."""
 
     type = "phone"
-    _SEPARATORS = re.compile(r"[\s.\-()/\[\]]")
 
     def __init__(self, *, form: str = "e164", min_digits: int = 4, max_digits: int = 15, **common):
         super().__init__(**common)
@@ -496,7 +493,7 @@ class Phone(Field):
                 return used
 
             return convert
-        low, high, separators = self.min_digits, self.max_digits, self._SEPARATORS
+        low, high, separators = self.min_digits, self.max_digits, re.compile(r"[\s.\-()/\[\]]")
         reformat = lenient.fix("reformat", self, "phone number kept as its digits only")
         why = f"must have {low} to {high} digits"
 
