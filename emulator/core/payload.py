@@ -100,7 +100,7 @@ RULES: dict[str, str] = {
     "drop": "{why}: element dropped",
     "duplicate": "duplicate dropped",
     "unknown": "unknown key ignored",
-    "alias": "{sent} read as {used}",
+    "alias": "{alias} read as {target}",
 }
 """Fix-up -> the rule text of its note (a vendor's :class:`Leniency` or a field may reword any)."""
 
@@ -946,7 +946,7 @@ class Shape:
                 if target is None:
                     self._unknown_key(key, value, prefix, values, problems)
                     continue
-                self._alias.note(prefix + key, key, target, sent=key, used=target)
+                self._alias.note(prefix + key, key, target, alias=key, target=target)
                 key, read = target, readers[target]
             try:
                 used = read(value, prefix, key)
