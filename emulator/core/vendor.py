@@ -1,10 +1,11 @@
 """What a vendor gives the emulator: one :class:`VendorSpec` per vendor package.
 
-A vendor package (``emulator/vendors/<name>/``) has four rooms that read alike:
-``schemas.py`` (marshmallow payload schemas), ``model.py`` (the rules, plain Python, and
-the per-account backend), ``routes.py`` (the Flask blueprint: authenticate, load, call the
-model, render) and ``errors.py`` (the vendor's error shapes). Its ``__init__.py`` exports
-``VENDOR = VendorSpec(...)``.
+A vendor package (``emulator/vendors/<name>/``) has rooms that read alike: ``schemas.py``
+(its payloads declared with :mod:`emulator.core.payload`), ``model.py`` (the rules, plain
+Python, and the per-account backend), ``routes.py`` (the Flask blueprint: authenticate,
+load, call the model, render), ``errors.py`` (the vendor's error shapes), and where needed
+``fakes.py`` (fake payloads) and ``jobs.py`` (asynchronous work). Its ``__init__.py``
+exports ``VENDOR = VendorSpec(...)``.
 """
 from __future__ import annotations
 
@@ -58,11 +59,12 @@ class VendorSpec:
     ``fake_contact`` fixture (``"default"`` is used when options or ``n`` are given)."""
     openapi: Mapping[str, Mapping[str, Any]] | Callable[[], Mapping[str, Mapping[str, Any]]] = field(
         default_factory=dict)
-    """``"POST /route"`` -> ``{"schema": marshmallow schema (request body), "status": success
-    status, "summary": ..., "auth": False for unauthenticated routes, "query": schema}`` for the
-    OpenAPI document; routes not listed are still documented from the URL map. May be a
-    function returning the mapping, so the schemas are imported only when the document is
-    asked for (marshmallow stays off the start-up path)."""
+    """``"POST /route"`` -> ``{"schema": the request body's :class:`~emulator.core.payload.Shape`,
+    "status": success status, "summary": ..., "auth": False for unauthenticated routes, "query":
+    a shape of the query parameters}`` for the OpenAPI document (a marshmallow schema is taken
+    too, for vendors not declared with shapes yet); routes not listed are still documented from
+    the URL map. May be a function returning the mapping, so marshmallow schemas are imported
+    only when the document is asked for."""
     security_schemes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """OpenAPI security schemes of the vendor (name -> scheme); all apply to every route."""
     error_schema: Mapping[str, Any] | Callable[[], Mapping[str, Any]] | None = None
