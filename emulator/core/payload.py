@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from .journal import NOTE_KINDS, note
+from .strict_json import json_type
 
 
 class _Absent:
@@ -227,8 +228,7 @@ class Leniency:
             or self.messages.get(reason) or MESSAGES[reason]
         if owner is not None:
             values.setdefault("expected", self.nouns.get(owner.type) or NOUNS.get(owner.type, "a value"))
-        return Refused(reason, template.format_map(_Values(values, name=name, sent=sent, got=json_kind(sent))))
-
+        return Refused(reason, template.format_map(_Values(values, name=name, sent=sent, got=json_type(sent))))
 
 
 class _Values(dict):
@@ -237,18 +237,6 @@ class _Values(dict):
 
     def __missing__(self, key: str) -> str:
         return "?"
-
-
-def json_kind(value: Any) -> str:
-    """The JSON type of a value, for messages: ``string``, ``number``, ``array`` ..."""
-    if value is None:
-        return "null"
-    cls = value.__class__
-    if cls is bool:
-        return "boolean"
-    if cls is int or cls is float:
-        return "number"
-    return {str: "string", list: "array", dict: "object"}.get(cls, cls.__name__)
 
 
 def _number_text(value: int | float) -> str:

@@ -24,7 +24,8 @@ from typing import Any
 from emulator.core.accounts import FixtureError
 from emulator.core.clock import iso
 from emulator.core.journal import note
-from emulator.core.payload import Refused, json_kind
+from emulator.core.payload import Refused
+from emulator.core.strict_json import json_type
 
 from . import schemas
 from .errors import FIELD_ERROR, LIMITED, VALIDATION_FAILED, DengageError, forbidden
@@ -274,7 +275,7 @@ class Backend:
         last_of: dict[str, int] = {}
         for index, raw in enumerate(call.records):
             if not isinstance(raw, dict):
-                errors.append(_problem(index, None, None, f"record must be an object, got {json_kind(raw)}"))
+                errors.append(_problem(index, None, None, f"record must be an object, got {json_type(raw)}"))
                 continue
             prefix = f"contactDatas[{index}]."
             key = raw.get("contact_key")
