@@ -105,10 +105,12 @@ def main(argv=None) -> int:
     args, extra = parser.parse_known_args(argv)
     if extra:
         parser.subcommands.get(args.command, parser).error(f"unrecognized arguments: {' '.join(extra)}")
-    if args.command in ("record", "verify"):
-        from .conformance import record, verifier
+    if args.command == "record":
+        return record(args)
+    if args.command == "verify":
+        from .conformance import verifier
 
-        return (record if args.command == "record" else verifier).run(args, fail)
+        return verifier.run(args, fail)
     overrides = {k: v for k, v in vars(args).items() if k in SERVE_FLAGS}
     sources = Sources({k for k, v in overrides.items() if v is not None}, os.environ)
     try:
@@ -285,6 +287,66 @@ def reopen_warnings(settings: Settings, engine, sources: Sources) -> list[str]:
     if sources.given("seed") and settings.seed != engine.seed:
         out.append(f"{sources.show('seed', settings.seed)} ignored: {seeded} {keep}")
     return out
+
+
+# -- record -----------------------------------------------------------------------------
+def record(args) -> int:
+    """``contact-emulator record``: the proxy of :mod:`emulator.conformance.record` on a server
+    bound to loopback, until SIGTERM or Ctrl-C."""
+    from .conformance.cassette import CassetteError
+    from .conformance.record import Recorder, check_upstream
+    from .vendors import VENDOR_PACKAGES
+
+    if args.vendor not in VENDOR_PACKAGES:
+        return fail(f"--vendor {args.vendor}: must be one of {', '.join(VENDOR_PACKAGES)}")
+    try:
+        upstream = check_upstream(args.upstream)
+    except ValueError as exc:
+        return fail(f"--upstream {exc}")
+    try:
+        timeout_s = float(args.timeout_s)
+        if not 0 < timeout_s < float("inf"):
+            raise ValueError
+    except ValueError:
+        return fail(f"--timeout-s {args.timeout_s}: must be a number > 0")
+    try:
+        max_body = int(args.max_body_bytes)
+        if max_body < 1:
+            raise ValueError
+    except ValueError:
+        return fail(f"--max-body-bytes {args.max_body_bytes}: must be an integer ≥ 1")
+    try:
+        port = int(args.port)
+        if not 0 <= port <= 65535:
+            raise ValueError
+    except ValueError:
+        return fail(f"--port {args.port}: must be an integer 0–65535 (0: any free port)")
+    settings = Settings(host="127.0.0.1", port=port, server="waitress", threads=8)
+    try:
+        recorder = Recorder(args.vendor, upstream, args.out, timeout_s=timeout_s, max_body_bytes=max_body)
+    except CassetteError as exc:
+        return fail(f"--out {exc}")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+    try:
+        server, port, serve_forever, stop, close = make_server(settings, recorder, resolve("127.0.0.1",
+                                                                                          settings.port))
+    except OSError as exc:
+        return fail(bind_error(exc, settings, Sources({"port"}, {})))
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    print(f"contact-emulator record: {args.vendor} through http://127.0.0.1:{port} to {upstream}\n"
+          f"  point the client's base URL at http://127.0.0.1:{port} (the prefix /{args.vendor} is accepted too)\n"
+          f"  one file per exchange in {recorder.writer.root} (credentials redacted)\n"
+          f"  then: contact-emulator verify {recorder.writer.root}\n"
+          "Ctrl-C to stop", flush=True)
+    try:
+        serve_forever()
+    except (SystemExit, KeyboardInterrupt):
+        pass
+    finally:
+        close()
+        print("contact-emulator record stopped", flush=True)
+    return 0
 
 
 # -- banner -----------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import zlib
 from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
-from .cassette import REJECTED, CassetteError, CassetteWriter, Payload, header_dict, query_dict
+from .cassette import REJECTED, CassetteWriter, Payload, header_dict, query_dict
 
 log = logging.getLogger("emulator.record")
 
@@ -283,63 +283,3 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--max-body-bytes", default=str(DEFAULT_MAX_BODY_BYTES), metavar="N",
                         help="request and response body cap (default 16 MiB)")
     return parser
-
-
-def run(args, fail) -> int:
-    """``contact-emulator record``; ``fail(message)`` prints one line and returns exit code 2."""
-    import signal
-
-    from ..cli import Sources, bind_error, make_server, resolve
-    from ..settings import Settings
-    from ..vendors import VENDOR_PACKAGES
-
-    if args.vendor not in VENDOR_PACKAGES:
-        return fail(f"--vendor {args.vendor}: must be one of {', '.join(VENDOR_PACKAGES)}")
-    try:
-        upstream = check_upstream(args.upstream)
-    except ValueError as exc:
-        return fail(f"--upstream {exc}")
-    try:
-        timeout_s = float(args.timeout_s)
-        if not 0 < timeout_s < float("inf"):
-            raise ValueError
-    except ValueError:
-        return fail(f"--timeout-s {args.timeout_s}: must be a number > 0")
-    try:
-        max_body = int(args.max_body_bytes)
-        if max_body < 1:
-            raise ValueError
-    except ValueError:
-        return fail(f"--max-body-bytes {args.max_body_bytes}: must be an integer ≥ 1")
-    try:
-        port = int(args.port)
-        if not 0 <= port <= 65535:
-            raise ValueError
-    except ValueError:
-        return fail(f"--port {args.port}: must be an integer 0–65535 (0: any free port)")
-    settings = Settings(host="127.0.0.1", port=port, server="waitress", threads=8)
-    try:
-        recorder = Recorder(args.vendor, upstream, args.out, timeout_s=timeout_s, max_body_bytes=max_body)
-    except CassetteError as exc:
-        return fail(f"--out {exc}")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
-    try:
-        server, port, serve_forever, stop, close = make_server(settings, recorder, resolve("127.0.0.1",
-                                                                                          settings.port))
-    except OSError as exc:
-        return fail(bind_error(exc, settings, Sources({"port"}, {})))
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    print(f"contact-emulator record: {args.vendor} through http://127.0.0.1:{port} to {upstream}\n"
-          f"  point the client's base URL at http://127.0.0.1:{port} (the prefix /{args.vendor} is accepted too)\n"
-          f"  one file per exchange in {recorder.writer.root} (credentials redacted)\n"
-          f"  then: contact-emulator verify {recorder.writer.root}\n"
-          "Ctrl-C to stop", flush=True)
-    try:
-        serve_forever()
-    except (SystemExit, KeyboardInterrupt):
-        pass
-    finally:
-        close()
-        print("contact-emulator record stopped", flush=True)
-    return 0
