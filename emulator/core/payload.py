@@ -239,7 +239,7 @@ class _Values(dict):
         return "?"
 
 
-def _number_text(value: int | float) -> str:
+def number_text(value: int | float) -> str:
     """A number's decimal text: ``42``, ``4.5``, and ``7`` for ``7.0``."""
     if value.__class__ is float:
         return str(int(value)) if value.is_integer() else repr(value)
@@ -389,7 +389,7 @@ class Text(Field):
             elif cls is int or cls is float:
                 if from_number is None or (cls is float and not math.isfinite(value)):
                     raise refusal("type", self, name, value)
-                text = _number_text(value)
+                text = number_text(value)
                 from_number.note(prefix + name, value, text)
             elif cls is bool and from_boolean is not None:
                 text = "true" if value else "false"
@@ -559,7 +559,7 @@ class Number(Field):
             if cls is int or cls is float:
                 used = value
             elif from_text is not None and cls is str:
-                used = _number_from_text(value)
+                used = number_from_text(value)
                 if used is None:
                     raise refusal("type", self, name, value)
             else:
@@ -589,7 +589,8 @@ class Number(Field):
         return out
 
 
-def _number_from_text(text: str) -> int | float | None:
+def number_from_text(text: str) -> int | float | None:
+    """The number a text spells (``" 42 "``, ``"4.5"``), or None (not a number, or not finite)."""
     text = text.strip()
     try:
         return int(text)
@@ -641,7 +642,7 @@ class DateTime(Field):
         reformat, refusal = lenient.fix("reformat", self, "stored as UTC ISO 8601"), lenient.refusal
 
         def convert(value, prefix, name):
-            parsed = _iso_instant(value) if value.__class__ is str else None
+            parsed = iso_instant(value) if value.__class__ is str else None
             if parsed is None:
                 raise refusal("datetime", self, name, value)
             used = utc_text(parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC))
@@ -659,7 +660,8 @@ class DateTime(Field):
             if isinstance(value, datetime) else value
 
 
-def _iso_instant(text: str) -> datetime | None:
+def iso_instant(text: str) -> datetime | None:
+    """ISO 8601 text (a date, or a date-time with or without zone) as a datetime, or None."""
     text = text.strip()
     try:
         return datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)

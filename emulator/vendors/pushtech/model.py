@@ -22,13 +22,14 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 from urllib.parse import quote
 
 from emulator.core.accounts import FixtureError
 from emulator.core.journal import collect_notes, note
 from emulator.core.outbound import admin_target
+from emulator.core.payload import iso_instant, number_from_text, number_text, utc_text
 from emulator.core.store import collector_paused, copy_json
 
 from .errors import (
@@ -61,10 +62,6 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _number_text(value: int | float) -> str:
-    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
-
-
 # -- scalar readers ---------------------------------------------------------------------
 
 def read_string(value: Any, label: str) -> str:
@@ -74,7 +71,7 @@ def read_string(value: Any, label: str) -> str:
             note(label, value, text, "surrounding whitespace trimmed", "unverified")
         return text
     if _is_number(value) and math.isfinite(value):
-        text = _number_text(value)
+        text = number_text(value)
         note(label, value, text, "number cast to string", "unverified")
         return text
     raise Problem("must be a string")
@@ -163,33 +160,16 @@ def read_phone(value: Any, label: str) -> tuple[str, str]:
     return str(parsed.country_code), phonenumbers.national_significant_number(parsed)
 
 
-def _format_instant(dt: datetime) -> str:
-    dt = dt.astimezone(UTC)
-    text = dt.strftime("%Y-%m-%dT%H:%M:%S")
-    if dt.microsecond:
-        text += f".{dt.microsecond // 1000:03d}"
-    return text + "Z"
-
-
-def _iso_instant(text: str) -> datetime | None:
-    """ISO 8601 text (a date, or a date-time with or without zone) as a datetime, or None."""
-    text = text.strip()
-    try:
-        return datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
-    except ValueError:
-        return None
-
-
 def read_datetime(value: Any, label: str) -> str:
     rule = "must be an ISO 8601 date-time such as 1990-01-01T00:00:00Z"
-    parsed = _iso_instant(value) if isinstance(value, str) else None
+    parsed = iso_instant(value) if isinstance(value, str) else None
     if parsed is None:
         raise Problem(rule)
     rules = []
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
         rules.append("no time zone: read as UTC")
-    used = _format_instant(parsed)
+    used = utc_text(parsed)
     if used != value:
         rules.append("stored as UTC ISO 8601")
         note(label, value, used, ", ".join(rules), "unverified")
@@ -217,23 +197,10 @@ def read_language(value: Any, label: str) -> str:
     return used
 
 
-def _number_from_text(value: str) -> int | float | None:
-    text = value.strip()
-    try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        number = float(text)
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
-
-
 def read_count(value: Any, label: str) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
-    used = _number_from_text(value) if isinstance(value, str) else value
+    used = number_from_text(value) if isinstance(value, str) else value
     if not _is_number(used) or not math.isfinite(used) or used < 0 or int(used) != used:
         raise Problem("must be a non-negative whole number")
     note(label, value, int(used), "text cast to whole number" if isinstance(value, str) else "cast to whole number", "unverified")
@@ -242,7 +209,7 @@ def read_count(value: Any, label: str) -> int:
 
 def _coordinate(limit: int) -> Callable[[Any, str], float | int]:
     def read(value: Any, label: str) -> float | int:
-        used = _number_from_text(value) if isinstance(value, str) else value
+        used = number_from_text(value) if isinstance(value, str) else value
         if not _is_number(used) or not math.isfinite(used) or not -limit <= used <= limit:
             raise Problem(f"must be a number between -{limit} and {limit}")
         if isinstance(value, str):
@@ -523,7 +490,7 @@ def custom_value_fits(field: dict, value: Any) -> bool:
     if not isinstance(value, str):
         return False
     if kind == "date":
-        return _iso_instant(value) is not None
+        return iso_instant(value) is not None
     if kind == "selectable_options":
         return not field.get("selectable_options") or value in field["selectable_options"]
     return True
