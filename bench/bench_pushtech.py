@@ -1,4 +1,5 @@
-"""Pushtech rows: bulk create per-contact cost into an empty store and into a 100k store."""
+"""Pushtech rows: a single create live against the minimal Flask app; bulk create per-contact cost
+into an empty store and into a 100k store."""
 from __future__ import annotations
 
 import gc
@@ -24,7 +25,31 @@ def _contact(i: int, tag: str) -> dict:
             "phone_countrycode": "44", "phone_number": f"77{i:08d}", "tags": ["web"], "language": "EN"}
 
 
+def _single_rows(ctx) -> list[dict]:
+    """One ``POST /contact`` over a live server against the minimal app, call by call in turn."""
+    app = ctx.make_app(vendors=[VENDOR], fixture=_fixture())
+    numbers = iter(range(10**9))
+    with ctx.live(app) as server, ctx.minimal_live() as minimal_call:
+        headers = {"Authorization": "Token token=pushtech-demo-secret"}
+        url = f"{server.url}/pushtech/v2/account/demo/contact"
+
+        def create_one():
+            resp = ctx.session().post(url, json=_contact(next(numbers), "live"), headers=headers)
+            assert resp.status_code == 201, resp.text
+
+        ours, reference = ctx.interleaved_rates(
+            create_one, lambda: minimal_call(json=_contact(next(numbers), "live"), headers=headers))
+    ratio = ours / reference
+    return [
+        ctx.row("minimal Flask app, live, 1 thread, the same request (call by call in turn with the row below)",
+                reference, "req/s"),
+        ctx.row("pushtech single create, live, 1 thread", ours, "req/s"),
+        ctx.row("pushtech single create / minimal Flask app (same run)", ratio, "×", "≥ 0.8", ratio >= 0.8),
+    ]
+
+
 def rows(ctx) -> list[dict]:
+    out = _single_rows(ctx)
     big = 20_000 if ctx.quick else 100_000
 
     def make(stored: int):
@@ -64,7 +89,7 @@ def rows(ctx) -> list[dict]:
     gc.unfreeze()
     empty_cost, big_cost = empty_best / (CALLS * BULK), big_best / (CALLS * BULK)
     ratio = big_cost / empty_cost
-    return [
+    return out + [
         ctx.row(f"pushtech bulk create ({BULK} per bulk), empty store", empty_cost * 1e6, "µs/contact"),
         ctx.row(f"pushtech bulk create ({BULK} per bulk), {big:,} stored", big_cost * 1e6, "µs/contact"),
         ctx.row(f"pushtech bulk per-contact cost ratio {big:,} / empty", ratio, "×", "≤ 1.2", ratio <= 1.2),
