@@ -3,7 +3,7 @@ note each fix-up records.
 
 A vendor's ``schemas.py`` declares its payloads as :class:`Shape` objects, each a table of
 fields — :class:`Text`, :class:`Email`, :class:`Phone`, :class:`Date`, :class:`DateTime`,
-:class:`Number`, :class:`Boolean`, :class:`Choice`, :class:`List`, :class:`Records`,
+:class:`Number`, :class:`Boolean`, :class:`Choice`, :class:`Url`, :class:`List`, :class:`Records`,
 :class:`Nested`, :class:`Ignored` — and one :class:`Leniency`: for every fix-up a vendor may
 make of what a client sent (a number where text is expected, padded text, text past its
 length, a single value where an array is expected ...), whether the vendor makes it and the
@@ -62,6 +62,7 @@ MESSAGES: dict[str, str] = {
     "too_many": "must hold at most {limit} element(s), got {count}",
     "choice": "must be one of {choices}, got {sent!r}",
     "email": "must be an email address such as john@example.com, got {sent!r}",
+    "url": "must be an http or https URL, got {sent!r}",
     "phone": "{why}",
     "date": "must be a date YYYY-MM-DD (at most 10 characters), got {sent!r}",
     "calendar": "is not a calendar date: {sent!r}",
@@ -76,7 +77,7 @@ any). Templates may use ``name``, ``sent``, ``got`` (the JSON type sent), ``expe
 reader's noun), ``limit``, ``length``, ``count``, ``choices``, ``minimum``, ``maximum``, ``why``."""
 
 NOUNS: dict[str, str] = {
-    "text": "a string", "email": "an email address", "phone": "a phone number", "date": "a date YYYY-MM-DD",
+    "text": "a string", "email": "an email address", "url": "an http or https URL", "phone": "a phone number", "date": "a date YYYY-MM-DD",
     "datetime": "an ISO 8601 date-time", "number": "a number", "boolean": "a boolean", "choice": "one of the choices",
     "list": "an array", "records": "an array of objects", "object": "an object",
 }
@@ -179,12 +180,14 @@ LENIENCY_DEFAULTS: dict[str, Any] = {
     # and how the vendor words and reads the rest
     "boolean_words": {"true": True, "false": False},   # texts text_to_boolean reads (trimmed, lower-cased)
     "index_item_notes": True,    # an element's note names it field[i] (False: the array's field)
+    "one_note": False,           # True: a text's or date-time's fix-ups are one note, rules joined by ", "
     "messages": {},              # refusal reason -> message template, over MESSAGES
     "nouns": {},                 # reader type -> its noun in "type" messages, over NOUNS
 }
 """Every setting of a :class:`Leniency`, with its default."""
 
-_FIXES = frozenset(k for k in LENIENCY_DEFAULTS if k not in ("boolean_words", "index_item_notes", "messages", "nouns"))
+_FIXES = frozenset(k for k in LENIENCY_DEFAULTS
+                   if k not in ("boolean_words", "index_item_notes", "one_note", "messages", "nouns"))
 
 
 class Leniency:
@@ -262,7 +265,8 @@ class Field:
     def __init__(self, *, required: bool = False, default: Any = ABSENT, nullable: bool = False,
                  empty: str = "value", doc: str = "", fake: str | Callable | None = None,
                  check: Callable[[Any, str], Any] | None = None, messages: Mapping[str, str] | None = None,
-                 rules: Mapping[str, str] | None = None):
+                 rules: Mapping[str, str] | None = None, fixes: Mapping[str, Any] | None = None,
+                 null_absent: bool = False):
         """
         ``required``: a request without a value for it has a problem (a refusal is never ignored).
         ``default``: the value when not sent (or left out by ``Leniency.ignore``).
@@ -271,12 +275,16 @@ class Field:
         Faker method name (``"first_name"``, ``"unique.email"``) or ``fake(faker) -> value``.
         ``check``: ``check(value, name) -> value``, a vendor rule the reader does not know
         (raises :class:`Refused`). ``messages`` / ``rules``: this field's wording of refusals / notes.
+        ``fixes``: this field's own leniency settings over its shape's (``{"number_to_text": None}``:
+        a number is refused here although the vendor casts it elsewhere). ``null_absent``: null is
+        read as not sent (the default stays), without a note: a documented way to leave a key out.
         """
         if empty not in EMPTY_MEANS:
             raise ValueError(f"empty must be one of {', '.join(EMPTY_MEANS)}, got {empty!r}")
         self.required, self.default, self.nullable, self.empty = required, default, nullable, empty
         self.doc, self.fake, self.check = doc, fake, check
         self.messages, self.rules = dict(messages or {}), dict(rules or {})
+        self.fixes, self.null_absent = dict(fixes or {}), null_absent
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.doc or self.type})"
@@ -285,6 +293,18 @@ class Field:
     def compile(self, lenient: Leniency, context: Mapping[str, Any]) -> Reader:
         """The reader of this field under ``lenient`` (null, empty and the vendor's check
         around the type's own conversion)."""
+        if self.fixes:
+            lenient = lenient.but(**self.fixes)
+        read = self._reader(lenient, context)
+        if not self.null_absent:
+            return read
+
+        def read_null_absent(value, prefix, name):
+            return ABSENT if value is None else read(value, prefix, name)
+
+        return read_null_absent
+
+    def _reader(self, lenient: Leniency, context: Mapping[str, Any]) -> Reader:
         convert = self._convert(lenient, context)
         check = self.check
         if check is not None:
@@ -336,7 +356,7 @@ class Field:
         out = self._schema(ref)
         if self.doc:
             out["description"] = self.doc
-        if self.nullable:
+        if self.nullable or self.null_absent:
             out["nullable"] = True
         if self.default is not ABSENT and self.default is not None:
             out["default"] = list(self.default) if isinstance(self.default, tuple) else self.default
@@ -362,10 +382,13 @@ class Field:
 
 
 class Text(Field):
-    """A string. ``max_length`` (cut or refused), ``choices`` (refused otherwise), ``lower`` /
-    ``upper`` (stored in that case), ``pattern`` (a regular expression the text must match)."""
+    """A string. ``max_length`` (cut or refused), ``choices`` (refused otherwise; compared in the
+    stored case when ``lower`` / ``upper``), ``lower`` / ``upper`` (stored in that case),
+    ``pattern`` (a regular expression the text must match)."""
 
     type = "text"
+    test_reason = "choice"
+    """The refusal reason of text that fails :meth:`_test` (the pattern)."""
 
     def __init__(self, *, max_length: int | None = None, choices: tuple | None = None, lower: bool = False,
                  upper: bool = False, pattern: str | None = None, **common):
@@ -374,47 +397,68 @@ class Text(Field):
         self.choices = tuple(choices) if choices is not None else None
         self.pattern = re.compile(pattern) if pattern else None
 
+    def _test(self) -> Callable[[str], Any] | None:
+        """What the (trimmed) text must pass, or None: the pattern's full match."""
+        return self.pattern.fullmatch if self.pattern is not None else None
+
     def _convert(self, lenient, context):
-        max_length, choices, pattern = self.max_length, self.choices, self.pattern
+        max_length, choices, test = self.max_length, self.choices, self._test()
         case = ("lower" if self.lower else "upper") if (self.lower or self.upper) else None
         from_number, from_boolean = lenient.fix("number_to_text", self), lenient.fix("boolean_to_text", self)
         trim, cut, case_fix = lenient.fix("trim", self), lenient.fix("cut", self), lenient.fix("case", self)
-        pattern_reason = "email" if self.type == "email" else "choice"
-        refusal = lenient.refusal
+        test_reason, refusal, one_note = self.test_reason, lenient.refusal, lenient.one_note
 
         def convert(value, prefix, name):
             cls = value.__class__
+            cast = None
             if cls is str:
                 text = value
             elif cls is int or cls is float:
                 if from_number is None or (cls is float and not math.isfinite(value)):
                     raise refusal("type", self, name, value)
-                text = number_text(value)
-                from_number.note(prefix + name, value, text)
+                text, cast = number_text(value), from_number
             elif cls is bool and from_boolean is not None:
-                text = "true" if value else "false"
-                from_boolean.note(prefix + name, value, text)
+                text, cast = ("true" if value else "false"), from_boolean
             else:
                 raise refusal("type", self, name, value)
+            if cast is not None and not one_note:
+                cast.note(prefix + name, value, text)
             used = text.strip() if trim is not None else text
             if max_length is not None and len(used) > max_length and cut is None:
                 raise refusal("too_long", self, name, used, limit=max_length, length=len(used))
-            if choices is not None and used not in choices:
+            if choices is not None and (used.lower() if case == "lower" else used.upper() if case else used) \
+                    not in choices:
                 raise refusal("choice", self, name, used, choices=", ".join(map(str, choices)))
-            if pattern is not None and not pattern.fullmatch(used):
-                raise refusal(pattern_reason, self, name, used)
+            if test is not None and not test(used):
+                raise refusal(test_reason, self, name, used)
             # the checks passed: record the fix-ups, in the order they were made
+            made = [] if one_note else None
+            if cast is not None and made is not None:
+                made.append((cast, {}))
             if len(used) != len(text):
-                trim.note(prefix + name, text, used)
+                if made is None:
+                    trim.note(prefix + name, text, used)
+                else:
+                    made.append((trim, {}))
             if max_length is not None and len(used) > max_length:
                 cut_text = used[:max_length]
-                cut.note(prefix + name, used, cut_text, limit=max_length)
+                if made is None:
+                    cut.note(prefix + name, used, cut_text, limit=max_length)
+                else:
+                    made.append((cut, {"limit": max_length}))
                 used = cut_text
             if case is not None:
                 cased = used.lower() if case == "lower" else used.upper()
                 if cased != used:
-                    case_fix.note(prefix + name, used, cased, case=case)
+                    if made is None:
+                        case_fix.note(prefix + name, used, cased, case=case)
+                    else:
+                        made.append((case_fix, {"case": case}))
                     used = cased
+            if made:
+                note(prefix + name, value, used, ", ".join(fix.rule.format(**values) if values else fix.rule
+                                                    for fix, values in made),
+                     made[0][0].kind)
             return used
 
         return convert
@@ -438,6 +482,7 @@ class Email(Text):
     """An email address: text stored lower-cased that must look like ``local@domain``."""
 
     type = "email"
+    test_reason = "email"
     SHAPE = r"[^@\s]+@[^@\s]+"
 
     def __init__(self, *, pattern: str | None = SHAPE, lower: bool = True, **common):
@@ -447,18 +492,52 @@ class Email(Text):
         return {**super()._schema(ref), "format": "email"}
 
 
+def is_http_url(value: Any) -> bool:
+    """An absolute http or https URL with a host."""
+    if not isinstance(value, str):
+        return False
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return False
+
+
+class Url(Text):
+    """An absolute http or https URL with a host (a webhook's address)."""
+
+    type = "url"
+    test_reason = "url"
+
+    def _test(self):
+        return is_http_url
+
+    def _schema(self, ref):
+        return {**super()._schema(ref), "format": "uri"}
+
+
 class Phone(Field):
     """A phone number. ``form="e164"``: ``+<digits>`` through the phonenumbers library, a
     national number read in the ``region`` of :meth:`Shape.bind`; ``form="digits"``: its
-    digits only, ``min_digits`` to ``max_digits``. A number sent as a JSON number is its text."""
+    digits only, ``min_digits`` to ``max_digits``, with ``separators`` (a character class) and
+    the leading ``prefixes`` dropped (a prefix only when digits follow), and a leading zero
+    refused unless ``leading_zero``; ``form="parts"``: a full international number (``00`` or
+    no prefix read as ``+``) that phonenumbers finds possible for its country code, read as
+    ``(country calling code, national number)`` for a vendor that stores the two apart. A
+    number sent as a JSON number is its text."""
 
     type = "phone"
+    DIGIT_SEPARATORS = r"[\s.\-()/\[\]]"
 
-    def __init__(self, *, form: str = "e164", min_digits: int = 4, max_digits: int = 15, **common):
+    def __init__(self, *, form: str = "e164", min_digits: int = 4, max_digits: int = 15,
+                 separators: str = DIGIT_SEPARATORS, prefixes: tuple = ("+",), leading_zero: bool = True, **common):
         super().__init__(**common)
-        if form not in ("e164", "digits"):
-            raise ValueError(f"form must be e164 or digits, got {form!r}")
+        if form not in ("e164", "digits", "parts"):
+            raise ValueError(f"form must be e164, digits or parts, got {form!r}")
         self.form, self.min_digits, self.max_digits = form, min_digits, max_digits
+        self.separators, self.prefixes, self.leading_zero = separators, tuple(prefixes), leading_zero
 
     def _convert(self, lenient, context):
         refusal = lenient.refusal
@@ -481,8 +560,28 @@ class Phone(Field):
                 return used
 
             return convert
-        low, high, separators = self.min_digits, self.max_digits, re.compile(r"[\s.\-()/\[\]]")
+        if self.form == "parts":
+            def convert(value, prefix, name):
+                cls = value.__class__
+                if cls is not str and cls is not int:
+                    raise refusal("type", self, name, value)
+                text = (value if cls is str else str(value)).strip()
+                text = "+" + text[2:] if text.startswith("00") else text if text.startswith("+") else "+" + text
+                import phonenumbers  # imported on first use: start-up stays light
+
+                try:
+                    parsed = phonenumbers.parse(text, None)
+                except phonenumbers.NumberParseException:
+                    parsed = None
+                if parsed is None or not phonenumbers.is_possible_number(parsed):
+                    raise refusal("phone", self, name, value, why="not a possible international phone number")
+                return str(parsed.country_code), phonenumbers.national_significant_number(parsed)
+
+            return convert
+        low, high, separators = self.min_digits, self.max_digits, re.compile(self.separators)
+        prefixes, leading_zero = self.prefixes, self.leading_zero
         reformat = lenient.fix("reformat", self, "phone number kept as its digits only")
+        empty_fix = lenient.fix("empty", self) if self.empty == "absent" else None
         why = f"must have {low} to {high} digits"
 
         def convert(value, prefix, name):
@@ -491,8 +590,15 @@ class Phone(Field):
                 raise refusal("type", self, name, value)
             text = value if cls is str else str(value)
             digits = separators.sub("", text)
-            digits = digits[1:] if digits[:1] == "+" else digits
-            if not (digits.isascii() and digits.isdigit() and low <= len(digits) <= high):
+            for start in prefixes:
+                if digits.startswith(start) and len(digits) > len(start) or digits == start == "+":
+                    digits = digits[len(start):]
+                    break
+            if not digits and empty_fix is not None:  # nothing but separators: not sent
+                empty_fix.note(prefix + name, value, None)
+                return ABSENT
+            if not (digits.isascii() and digits.isdigit() and low <= len(digits) <= high) \
+                    or (not leading_zero and digits[0] == "0"):
                 raise refusal("phone", self, name, value, why=why)
             if digits != value and "+" + digits != value:
                 reformat.note(prefix + name, value, digits)
@@ -634,20 +740,25 @@ class Date(Field):
 
 class DateTime(Field):
     """An ISO 8601 date or date-time, stored as UTC ``YYYY-MM-DDTHH:MM:SS[.mmm]Z`` (a time
-    without a zone is read as UTC); a rewrite is a ``reformat`` fix-up."""
+    without a zone is read as UTC); a rewrite is a ``reformat`` fix-up, worded ``rules["zone"]``
+    (when the field has that rule) for a value without a zone."""
 
     type = "datetime"
 
     def _convert(self, lenient, context):
         reformat, refusal = lenient.fix("reformat", self, "stored as UTC ISO 8601"), lenient.refusal
+        zone = Fix(reformat.kind, self.rules["zone"]) if reformat is not None and "zone" in self.rules else reformat
 
         def convert(value, prefix, name):
             parsed = iso_instant(value) if value.__class__ is str else None
             if parsed is None:
                 raise refusal("datetime", self, name, value)
-            used = utc_text(parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC))
+            fix = reformat
+            if parsed.tzinfo is None:
+                parsed, fix = parsed.replace(tzinfo=UTC), zone
+            used = utc_text(parsed)
             if used != value:
-                reformat.note(prefix + name, value, used)
+                fix.note(prefix + name, value, used)
             return used
 
         return convert
@@ -710,18 +821,21 @@ class Choice(Field):
 
 class List(Field):
     """An array whose elements are read by ``item`` (a field); ``min_items`` (counted after
-    dropped elements), ``max_items`` (counted as sent), ``unique`` (later duplicates dropped)."""
+    dropped elements), ``max_items`` (counted as sent), ``unique`` (later duplicates dropped).
+    ``whole``: the array is judged as one value: a refused element refuses the array (the
+    array's ``type`` message, no index) and the duplicates dropped are one note on the array."""
 
     type = "list"
 
     def __init__(self, item: Field, *, min_items: int | None = None, max_items: int | None = None,
-                 unique: bool = False, **common):
+                 unique: bool = False, whole: bool = False, **common):
         super().__init__(**common)
         self.item, self.min_items, self.max_items, self.unique = item, min_items, max_items, unique
+        self.whole = whole
 
     def _convert(self, lenient, context):
         read_item = self.item.compile(lenient, context)
-        low, high, unique = self.min_items, self.max_items, self.unique
+        low, high, unique, whole = self.min_items, self.max_items, self.unique, self.whole
         coerce = _array_coercion(self, lenient, objects=False)
         drop, duplicate, indexed = lenient.fix("drop", self), lenient.fix("duplicate", self), lenient.index_item_notes
         refusal = lenient.refusal
@@ -731,23 +845,31 @@ class List(Field):
             if high is not None and len(items) > high:
                 raise refusal("too_many", self, name, value, limit=high, count=len(items))
             out = []
+            dropped = False
             for i, item in enumerate(items):
                 label = f"{name}[{i}]" if indexed else name
                 try:
                     used = read_item(item, prefix, label)
                 except Refused as exc:
+                    if whole:
+                        raise refusal("type", self, name, value) from None
                     if drop is None:
-                        raise Refused(exc.reason, exc.message, f"[{i}]{exc.where}") from None
+                        raise Refused(exc.reason, exc.message, f"[{i}]{exc.where}", exc.problems) from None
                     drop.note(prefix + label, item, None, why=exc.message)
                     continue
                 if used is ABSENT:
                     continue
                 if unique and used in out:
-                    duplicate.note(prefix + label, item, None)
+                    if whole:
+                        dropped = True
+                    else:
+                        duplicate.note(prefix + label, item, None)
                     continue
                 out.append(used)
             if low is not None and len(out) < low:
                 raise refusal("too_few", self, name, value, limit=low, count=len(out))
+            if dropped:
+                duplicate.note(prefix + name, value, out)
             return out
 
         return convert
@@ -886,12 +1008,14 @@ class Ignored(Field):
 class Shape:
     """A payload: named fields read under one :class:`Leniency`.
 
-    ``aliases`` maps another key a client may send to the field it means (noted as ``alias``).
+    ``aliases`` maps another key a client may send to the field it means (noted as ``alias``);
+    ``ordered``: the values come in the declared order of the fields, whatever the order sent.
     """
 
     def __init__(self, name: str, fields: Mapping[str, Field], lenient: Leniency | None = None, *, doc: str = "",
-                 aliases: Mapping[str, str] | None = None, context: Mapping[str, Any] | None = None):
-        self.name, self.doc = name, doc
+                 aliases: Mapping[str, str] | None = None, context: Mapping[str, Any] | None = None,
+                 ordered: bool = False):
+        self.name, self.doc, self.ordered = name, doc, ordered
         self.fields: dict[str, Field] = dict(fields)
         self.lenient = lenient if lenient is not None else Leniency()
         self.aliases = dict(aliases or {})
@@ -915,13 +1039,14 @@ class Shape:
         shape = self._bound.get(key)
         if shape is None:
             shape = self._bound[key] = Shape(self.name, self.fields, self.lenient, doc=self.doc,
-                                              aliases=self.aliases, context={**self.context, **context})
+                                              aliases=self.aliases, context={**self.context, **context},
+                                              ordered=self.ordered)
         return shape
 
     def extend(self, more: Mapping[str, Field], name: str | None = None) -> Shape:
         """This shape with more fields (an account's custom columns)."""
         return Shape(name or self.name, {**self.fields, **more}, self.lenient, doc=self.doc, aliases=self.aliases,
-                     context=self.context)
+                     context=self.context, ordered=self.ordered)
 
     def read(self, body: Mapping[str, Any], prefix: str = "") -> tuple[dict, list[Problem]]:
         """(values, problems) of ``body``: each declared key read by its field, defaults filled
@@ -955,6 +1080,8 @@ class Shape:
             if key not in values and not any(p.path.startswith(prefix + key) for p in problems):
                 exc = self.lenient.refusal("required", self.fields[key], key, None)
                 problems.append(Problem(prefix + key, "required", exc.message))
+        if self.ordered:  # the declared order, then any kept unknown key
+            values = {**{key: values[key] for key in self.fields if key in values}, **values}
         return values, problems
 
     def _unknown_key(self, key, value, prefix, values, problems) -> None:

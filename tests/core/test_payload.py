@@ -25,6 +25,7 @@ from emulator.core.payload import (
     Refused,
     Shape,
     Text,
+    Url,
 )
 from emulator.seeding import faker_for
 
@@ -316,3 +317,86 @@ def test_fakes_are_read_back_without_a_note(seed):
         assert shape.read(payload) == (payload, [])
     assert notes == []
     assert list(shape.fake(fake, ["vip", "name"])) == ["vip", "name"]
+
+
+# -- a field's own leniency, null as not sent, one note per value ---------------------------------
+
+def test_a_field_overrides_its_shapes_leniency_for_itself():
+    assert read(Text(), 42, LENIENT)[0] == "42"
+    exc = refusal(Text(fixes={"number_to_text": None}), 42, LENIENT)
+    assert (exc.reason, exc.message) == ("type", "must be a string, got number")
+
+
+def test_null_absent_leaves_the_default_without_a_note():
+    shape = Shape("T", {"flag": Boolean(default=False, null_absent=True)}, LENIENT.but(null="unverified"))
+    with collect_notes() as notes:
+        assert shape.read({"flag": None}) == ({"flag": False}, [])
+    assert notes == []
+    assert shape.json_schema(ref=None)["properties"]["flag"]["nullable"] is True
+
+
+def test_one_note_joins_the_fix_ups_of_a_value():
+    lenient = LENIENT.but(one_note=True)
+    assert read(Email(), " Ann@X.io", lenient) == (
+        "ann@x.io", [("body.f", " Ann@X.io", "ann@x.io", "surrounding whitespace trimmed, lower-cased", "unverified")])
+    assert read(Text(upper=True, rules={"case": "upper-cased (ISO 639-1)"}), "es", lenient)[1][0][3] == \
+        "upper-cased (ISO 639-1)"
+    assert read(Text(), 42, lenient)[1] == [("body.f", 42, "42", "number cast to string", "cast")]
+    exc = refusal(Text(pattern="[a-z]{2}"), 123, lenient)
+    assert exc.reason == "choice"
+
+
+def test_choices_are_compared_in_the_stored_case():
+    assert read(Text(choices=("sms", "push"), lower=True), "SMS") == (
+        "sms", [("body.f", "SMS", "sms", "lower-cased", "cast")])
+    assert refusal(Text(choices=("sms",), lower=True), "fax").reason == "choice"
+
+
+def test_a_date_time_without_zone_may_have_its_own_wording():
+    field = DateTime(rules={"zone": "no time zone: read as UTC, stored as UTC ISO 8601"})
+    assert read(field, "1990-01-01", LENIENT.but(reformat="unverified"))[1][0][3:] == (
+        "no time zone: read as UTC, stored as UTC ISO 8601", "unverified")
+    assert read(field, "1990-01-01T02:00:00+02:00")[1][0][3] == "stored as UTC ISO 8601"
+
+
+def test_urls():
+    assert read(Url(), "https://hooks.example.com/in") == ("https://hooks.example.com/in", [])
+    for bad in ("ftp://x.io", "http://", "http://[::1", "hooks.example.com"):
+        assert refusal(Url(), bad).reason == "url", bad
+    assert Url().json_schema(ref=None) == {"type": "string", "format": "uri"}
+
+
+def test_digit_phones_with_prefixes_no_leading_zero_and_empty():
+    code = Phone(form="digits", min_digits=1, max_digits=3, separators=r"[\s\-.()/]", prefixes=("+", "00"),
+                 leading_zero=False, empty="absent")
+    assert read(code, "+44") == ("44", [])
+    assert read(code, "0044")[0] == "44"
+    assert read(code, 44) == ("44", [("body.f", 44, "44", "phone number kept as its digits only", "cast")])
+    assert refusal(code, "0").reason == refusal(code, "00").reason == "phone"
+    assert refusal(code, "[44]").reason == "phone"   # brackets are not separators here
+    assert read(code, " - ") == (ABSENT, [("body.f", " - ", None, "empty value read as not sent", "unverified")])
+
+
+def test_phone_parts_split_a_possible_international_number():
+    parts = Phone(form="parts")
+    assert read(parts, "+447712345678") == (("44", "7712345678"), [])
+    assert read(parts, "00447712345678")[0] == read(parts, 447712345678)[0] == ("44", "7712345678")
+    assert refusal(parts, "+1").reason == "phone"
+    assert refusal(parts, ["+447712345678"]).reason == "type"
+
+
+def test_lists_of_objects_report_nested_problems_by_path():
+    item = Shape("Sub", {"list_id": Text(required=True), "subscribed": Boolean(default=True)}, STRICT, ordered=True)
+    shape = Shape("T", {"subs": List(Nested(item))})
+    values, problems = shape.read({"subs": [{"subscribed": False, "list_id": "a"}, {"subscribed": True}]})
+    assert problems == [Problem("subs[1].list_id", "required", "is required")]
+    values, _ = shape.read({"subs": [{"subscribed": False, "list_id": "a"}]})
+    assert list(values["subs"][0]) == ["list_id", "subscribed"]
+
+
+def test_a_whole_list_is_refused_and_deduplicated_as_one_value():
+    names = List(Text(empty="refuse"), unique=True, whole=True, messages={"type": "must be an array of names"})
+    assert read(names, ["a", "b", "a"], LENIENT) == (["a", "b"], [("body.f", ["a", "b", "a"], ["a", "b"],
+                                                                    "duplicate dropped", "ignored")])
+    exc = refusal(names, ["a", ""])
+    assert (exc.where, exc.message) == ("", "must be an array of names")
