@@ -73,7 +73,8 @@ MESSAGES: dict[str, str] = {
     "unknown": "is not a known field",
 }
 """Refusal reason -> message template (a vendor's :class:`Leniency` or a field may reword
-any). Templates may use ``name``, ``sent``, ``got`` (the JSON type sent), ``expected`` (the
+any). Templates may use ``name``, ``sent``, ``got`` (the JSON type sent; ``got_a``: with its
+article, ``an object``, ``a string``, ``null`` ...), ``expected`` (the
 reader's noun), ``limit``, ``length``, ``count``, ``choices``, ``minimum``, ``maximum``, ``why``."""
 
 NOUNS: dict[str, str] = {
@@ -180,7 +181,7 @@ LENIENCY_DEFAULTS: dict[str, Any] = {
     # and how the vendor words and reads the rest
     "boolean_words": {"true": True, "false": False},   # texts text_to_boolean reads (trimmed, lower-cased)
     "index_item_notes": True,    # an element's note names it field[i] (False: the array's field)
-    "one_note": False,           # True: a text's or date-time's fix-ups are one note, rules joined by ", "
+    "one_note": False,           # True: a text's fix-ups are one note, its rules joined by ", " (each once)
     "messages": {},              # refusal reason -> message template, over MESSAGES
     "nouns": {},                 # reader type -> its noun in "type" messages, over NOUNS
 }
@@ -231,7 +232,13 @@ class Leniency:
             or self.messages.get(reason) or MESSAGES[reason]
         if owner is not None:
             values.setdefault("expected", self.nouns.get(owner.type) or NOUNS.get(owner.type, "a value"))
-        return Refused(reason, template.format_map(_Values(values, name=name, sent=sent, got=json_type(sent))))
+        got = json_type(sent)
+        return Refused(reason, template.format_map(_Values(values, name=name, sent=sent, got=got,
+                                                           got_a=_WITH_ARTICLE[got])))
+
+
+_WITH_ARTICLE = {"object": "an object", "array": "an array", "string": "a string", "number": "a number",
+                 "boolean": "a boolean", "null": "null"}
 
 
 class _Values(dict):
@@ -456,9 +463,8 @@ class Text(Field):
                         made.append((case_fix, {"case": case}))
                     used = cased
             if made:
-                note(prefix + name, value, used, ", ".join(fix.rule.format(**values) if values else fix.rule
-                                                    for fix, values in made),
-                     made[0][0].kind)
+                rules = dict.fromkeys(fix.rule.format(**values) if values else fix.rule for fix, values in made)
+                note(prefix + name, value, used, ", ".join(rules), made[0][0].kind)
             return used
 
         return convert
@@ -1005,11 +1011,17 @@ class Ignored(Field):
 
 # -- shapes ---------------------------------------------------------------------------------
 
+def _field_of(path: str) -> str:
+    """The field a problem's path starts with: ``tags`` of ``tags[1]``, ``a`` of ``a.b``."""
+    return re.split(r"[.\[]", path, maxsplit=1)[0]
+
+
 class Shape:
     """A payload: named fields read under one :class:`Leniency`.
 
     ``aliases`` maps another key a client may send to the field it means (noted as ``alias``);
-    ``ordered``: the values come in the declared order of the fields, whatever the order sent.
+    ``ordered``: the values and the problems come in the declared order of the fields, whatever
+    the order sent.
     """
 
     def __init__(self, name: str, fields: Mapping[str, Field], lenient: Leniency | None = None, *, doc: str = "",
@@ -1082,6 +1094,9 @@ class Shape:
                 problems.append(Problem(prefix + key, "required", exc.message))
         if self.ordered:  # the declared order, then any kept unknown key
             values = {**{key: values[key] for key in self.fields if key in values}, **values}
+            if len(problems) > 1:
+                rank = {key: i for i, key in enumerate(self.fields)}
+                problems.sort(key=lambda p: rank.get(_field_of(p.path[len(prefix):]), len(rank)))
         return values, problems
 
     def _unknown_key(self, key, value, prefix, values, problems) -> None:

@@ -400,3 +400,21 @@ def test_a_whole_list_is_refused_and_deduplicated_as_one_value():
                                                                     "duplicate dropped", "ignored")])
     exc = refusal(names, ["a", ""])
     assert (exc.where, exc.message) == ("", "must be an array of names")
+
+
+def test_refusals_may_name_the_type_sent_with_its_article():
+    records = Records(Shape("C", {}), messages={"type": "must be an array, got {got_a}"})
+    assert refusal(records, {"a": 1}).message == "must be an array, got an object"
+    assert refusal(records, "x").message == "must be an array, got a string"
+
+
+def test_one_note_names_a_repeated_rule_once():
+    field = Text(lower=True, rules={"trim": "lower-cased", "case": "lower-cased"})
+    assert read(field, " SMS", LENIENT.but(one_note=True, case="unverified"))[1] == [
+        ("body.f", " SMS", "sms", "lower-cased", "unverified")]
+
+
+def test_an_ordered_shape_lists_its_problems_in_the_declared_order():
+    shape = Shape("T", {"a": Text(required=True), "b": Boolean(), "c": List(Text())}, ordered=True)
+    _, problems = shape.read({"c": [1], "b": "x"})
+    assert [p.path for p in problems] == ["a", "b", "c[0]"]
