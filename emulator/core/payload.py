@@ -829,19 +829,21 @@ class List(Field):
     """An array whose elements are read by ``item`` (a field); ``min_items`` (counted after
     dropped elements), ``max_items`` (counted as sent), ``unique`` (later duplicates dropped).
     ``whole``: the array is judged as one value: a refused element refuses the array (the
-    array's ``type`` message, no index) and the duplicates dropped are one note on the array."""
+    array's ``type`` message, no index) and the duplicates dropped are one note on the array.
+    ``replace_by``: elements are objects; a later one with the same value at this key replaces
+    the earlier, in its place (noted as a ``duplicate`` fix-up)."""
 
     type = "list"
 
     def __init__(self, item: Field, *, min_items: int | None = None, max_items: int | None = None,
-                 unique: bool = False, whole: bool = False, **common):
+                 unique: bool = False, whole: bool = False, replace_by: str | None = None, **common):
         super().__init__(**common)
         self.item, self.min_items, self.max_items, self.unique = item, min_items, max_items, unique
-        self.whole = whole
+        self.whole, self.replace_by = whole, replace_by
 
     def _convert(self, lenient, context):
         read_item = self.item.compile(lenient, context)
-        low, high, unique, whole = self.min_items, self.max_items, self.unique, self.whole
+        low, high, unique, whole, replace_by = self.min_items, self.max_items, self.unique, self.whole, self.replace_by
         coerce = _array_coercion(self, lenient, objects=False)
         drop, duplicate, indexed = lenient.fix("drop", self), lenient.fix("duplicate", self), lenient.index_item_notes
         refusal = lenient.refusal
@@ -852,6 +854,7 @@ class List(Field):
                 raise refusal("too_many", self, name, value, limit=high, count=len(items))
             out = []
             dropped = False
+            places: dict = {}  # replace_by: an element's key -> its place in out
             for i, item in enumerate(items):
                 label = f"{name}[{i}]" if indexed else name
                 try:
@@ -865,7 +868,14 @@ class List(Field):
                     continue
                 if used is ABSENT:
                     continue
-                if unique and used in out:
+                if replace_by is not None:
+                    place = places.get(used[replace_by])
+                    if place is not None:
+                        duplicate.note(prefix + label, item, used)
+                        out[place] = used
+                        continue
+                    places[used[replace_by]] = len(out)
+                elif unique and used in out:
                     if whole:
                         dropped = True
                     else:
@@ -1020,14 +1030,16 @@ class Shape:
     """A payload: named fields read under one :class:`Leniency`.
 
     ``aliases`` maps another key a client may send to the field it means (noted as ``alias``);
-    ``ordered``: the values and the problems come in the declared order of the fields, whatever
-    the order sent.
+    ``ordered``: whatever the order sent, unknown keys are noted first, then the fields are read
+    in their declared order, and the values and problems come in that order (no aliases).
     """
 
     def __init__(self, name: str, fields: Mapping[str, Field], lenient: Leniency | None = None, *, doc: str = "",
                  aliases: Mapping[str, str] | None = None, context: Mapping[str, Any] | None = None,
                  ordered: bool = False):
         self.name, self.doc, self.ordered = name, doc, ordered
+        if ordered and aliases:
+            raise ValueError("an ordered shape reads its fields in their declared order: it takes no aliases")
         self.fields: dict[str, Field] = dict(fields)
         self.lenient = lenient if lenient is not None else Leniency()
         self.aliases = dict(aliases or {})
@@ -1066,7 +1078,13 @@ class Shape:
         values = dict(self.defaults) if self.defaults else {}
         problems: list[Problem] = []
         readers = self.readers
-        for key, value in body.items():
+        pairs = body.items()
+        if self.ordered:  # unknown keys first, then the declared ones in their order
+            for key, value in pairs:
+                if key not in readers:
+                    self._unknown_key(key, value, prefix, values, problems)
+            pairs = [(key, body[key]) for key in self.fields if key in body]
+        for key, value in pairs:
             read = readers.get(key)
             if read is None:
                 target = self.aliases.get(key)
@@ -1092,7 +1110,7 @@ class Shape:
             if key not in values and not any(p.path.startswith(prefix + key) for p in problems):
                 exc = self.lenient.refusal("required", self.fields[key], key, None)
                 problems.append(Problem(prefix + key, "required", exc.message))
-        if self.ordered:  # the declared order, then any kept unknown key
+        if self.ordered:  # the declared order (defaults included), then any kept unknown key
             values = {**{key: values[key] for key in self.fields if key in values}, **values}
             if len(problems) > 1:
                 rank = {key: i for i, key in enumerate(self.fields)}

@@ -418,3 +418,21 @@ def test_an_ordered_shape_lists_its_problems_in_the_declared_order():
     shape = Shape("T", {"a": Text(required=True), "b": Boolean(), "c": List(Text())}, ordered=True)
     _, problems = shape.read({"c": [1], "b": "x"})
     assert [p.path for p in problems] == ["a", "b", "c[0]"]
+
+
+def test_an_ordered_shape_notes_unknown_keys_first_and_reads_in_the_declared_order():
+    shape = Shape("T", {"a": Text(), "b": Text()}, LENIENT, ordered=True)
+    with collect_notes() as notes:
+        values, _ = shape.read({"b": 2, "zz": 1, "a": 1})
+    assert list(values) == ["a", "b"] and [n["field"] for n in notes] == ["zz", "a", "b"]
+    with pytest.raises(ValueError):
+        Shape("T", {"a": Text()}, ordered=True, aliases={"x": "a"})
+
+
+def test_a_later_element_with_the_same_key_replaces_the_earlier_in_its_place():
+    item = Shape("Channel", {"channel": Text(required=True), "on": Boolean(default=False)}, STRICT, ordered=True)
+    channels = List(Nested(item), replace_by="channel", rules={"duplicate": "given twice: the last wins"})
+    used, notes = read(channels, [{"channel": "sms"}, {"channel": "push"}, {"channel": "sms", "on": True}], LENIENT)
+    assert used == [{"channel": "sms", "on": True}, {"channel": "push", "on": False}]
+    assert notes == [("body.f[2]", {"channel": "sms", "on": True}, {"channel": "sms", "on": True},
+                      "given twice: the last wins", "ignored")]
