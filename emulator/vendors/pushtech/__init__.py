@@ -5,23 +5,19 @@ from __future__ import annotations
 from emulator.core.store import Index
 from emulator.core.vendor import VendorSpec
 
-from . import errors, model, routes
+from . import errors, fakes, jobs, model, routes, schemas
 
 _ACCOUNT = "/v2/account/<account_id>"
 
-def _openapi() -> dict:
-    """OpenAPI metadata, built on demand: the marshmallow schemas stay off the start-up path."""
-    from . import schemas
-
-    return {
-        f"POST {_ACCOUNT}/contact": {"schema": schemas.ContactSchema, "status": 201},
-        f"PUT {_ACCOUNT}/contact/<contact_id>": {"schema": schemas.ContactSchema},
-        f"POST {_ACCOUNT}/contact/bulk": {"schema": schemas.BulkSchema, "status": 201},
-        f"POST {_ACCOUNT}/custom_fields": {"schema": schemas.CustomFieldSchema, "status": 201},
-        f"PUT {_ACCOUNT}/custom_fields/<custom_id>": {"schema": schemas.CustomFieldUpdateSchema},
-        f"POST {_ACCOUNT}/lists": {"schema": schemas.AudienceListSchema, "status": 201},
-        f"PUT {_ACCOUNT}/lists/<list_id>": {"schema": schemas.AudienceListUpdateSchema},
-    }
+OPENAPI = {
+    f"POST {_ACCOUNT}/contact": {"schema": schemas.CONTACT, "status": 201},
+    f"PUT {_ACCOUNT}/contact/<contact_id>": {"schema": schemas.CONTACT},
+    f"POST {_ACCOUNT}/contact/bulk": {"schema": schemas.BULK, "status": 201},
+    f"POST {_ACCOUNT}/custom_fields": {"schema": schemas.CUSTOM_FIELD, "status": 201},
+    f"PUT {_ACCOUNT}/custom_fields/<custom_id>": {"schema": schemas.CUSTOM_FIELD_CHANGES},
+    f"POST {_ACCOUNT}/lists": {"schema": schemas.AUDIENCE_LIST, "status": 201},
+    f"PUT {_ACCOUNT}/lists/<list_id>": {"schema": schemas.AUDIENCE_LIST_CHANGES},
+}
 
 
 VENDOR = VendorSpec(
@@ -48,16 +44,15 @@ VENDOR = VendorSpec(
         "lists": [],              # audience lists: names or {name, description, visibility, id}
         "contact_webhook_url": None,  # receives the contact lifecycle events (create, update, destroy)
     },
-    jobs={model.JOB_PROCESSING: model.run_bulk_processing, model.JOB_FINISH: model.run_bulk_finish},
+    jobs={jobs.JOB_PROCESSING: jobs.run_bulk_processing, jobs.JOB_FINISH: jobs.run_bulk_finish},
     admin_blueprint=routes.admin_blueprint,
-    fake_contact=model.fake_contact,
-    fake_payloads={"default": model.fake_bulk, "bulk": model.fake_bulk,
-                   "create": lambda fake, n=None, **options: {**model.fake_contact(fake), **options}},
+    fake_contact=fakes.fake_contact,
+    fake_payloads={"default": fakes.fake_bulk, "bulk": fakes.fake_bulk, "create": fakes.fake_create},
     load_account=model.load_account,
     describe_credentials=model.describe_credentials,
     base_path="/v2/account/{account}",
     credential_keys=("secret",),
-    openapi=_openapi,
+    openapi=OPENAPI,
     security_schemes={"token": {"type": "apiKey", "in": "header", "name": "Authorization",
                                 "description": "Token token=<account secret>"}},
     error_schema=errors.ERROR_SCHEMA,

@@ -40,3 +40,8 @@ def http_error(status: int, message: str, kind: str) -> PushtechError:
 ERROR_SCHEMA = {"type": "object", "required": ["error"],
                 "properties": {"error": {"type": "string",
                                          "description": "one sentence naming the field(s) and the rule"}}}
+
+
+def refuse(problems: list) -> PushtechError:
+    """The 422 of a refused body: every problem (``field: rule``) in one sentence."""
+    return PushtechError("; ".join(map(str, problems)), 422)
