@@ -38,7 +38,7 @@ VENDOR = VendorSpec(
         "lists": {"id": Index(lambda d: d["id"]), "name": Index(lambda d: d["name"], unique=False)},
     },
     default_settings={
-        "validation_credits": model.DEFAULT_CREDITS,  # email validations the account can pay for
+        "validation_credits": jobs.DEFAULT_CREDITS,  # email validations the account can pay for
         "processing_delay_s": 0,  # bulk: processing at half the delay, finished at the full delay
         "custom_fields": [],      # declared custom fields: names or POST /custom_fields bodies
         "lists": [],              # audience lists: names or {name, description, visibility, id}

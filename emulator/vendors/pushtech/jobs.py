@@ -1,9 +1,9 @@
-"""Pushtech's asynchronous work: bulk jobs on the emulator clock (``queue`` -> ``processing`` ->
-``finished``), the signed webhooks they end with, the contact lifecycle webhook, and the email
-validity check a validation credit pays for.
+"""Pushtech's work beyond storing a contact: email validation paid with the account's credits,
+bulk jobs on the emulator clock (``queue`` -> ``processing`` -> ``finished``), the signed
+webhooks they end with, and the contact lifecycle webhook.
 
-:class:`BulkJobs` is the part of the account's backend (:class:`.model.Backend`) that queues
-and runs bulk jobs; it reads each contact with the backend's :meth:`read_contact`.
+:class:`CreditsAndJobs` is that part of the account's backend (:class:`.model.Backend`); it
+reads each bulk contact with the backend's ``read_contact``.
 """
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ from emulator.core.journal import collect_notes, note
 from emulator.core.store import collector_paused
 
 from . import schemas
-from .errors import BULK_NOT_FOUND, PushtechError, refuse
+from .errors import BULK_NOT_FOUND, NO_CREDIT, PushtechError, refuse
 
 VENDOR = "pushtech"
+DEFAULT_CREDITS = 100
 JOB_PROCESSING, JOB_FINISH = "pushtech.bulk_processing", "pushtech.bulk_finish"
 WEBHOOK_FIELDS = ("_id", "user_id", "email", "phone_countrycode", "phone_number")
 WEBHOOK_RETRY_DELAYS_S = [300, 300, 600, 600, 1800, 3600, 7200]
@@ -69,6 +70,10 @@ def public_bulk(bulk: dict) -> dict:
     return {"bulk": out}
 
 
+def initial_credits(account) -> int:
+    return account.setting("validation_credits", DEFAULT_CREDITS)
+
+
 def run_bulk_processing(engine, job: dict) -> None:
     engine.backend(VENDOR, job["account"]).mark_processing(job["payload"]["bulk_id"])
 
@@ -77,8 +82,75 @@ def run_bulk_finish(engine, job: dict) -> None:
     engine.backend(VENDOR, job["account"]).finish_bulk(job["payload"])
 
 
-class BulkJobs:
-    """Bulk jobs and webhooks of one account (mixed into :class:`.model.Backend`)."""
+class CreditsAndJobs:
+    """Validation credits, bulk jobs and webhooks of one account (mixed into :class:`.model.Backend`)."""
+
+    # -- credits ---------------------------------------------------------------------
+    def _balance_id(self) -> int:
+        doc_id = self.balance.find_id("account", self.account.name)
+        if doc_id is None:  # an account added to a store opened as it is
+            doc_id = self.balance.insert({"account": self.account.name,
+                                          "validation_credits": initial_credits(self.account)})
+        return doc_id
+
+    def credits(self) -> int:
+        with self.store.transaction():
+            return self.balance.peek(self._balance_id())["validation_credits"]
+
+    def set_credits(self, credits: int) -> dict:
+        with self.store.transaction():
+            self.balance.update(self._balance_id(), {"validation_credits": credits})
+        return {"account": self.account.name, "validation_credits": credits, **self.current_balance()}
+
+    def spend_credits(self, wanted: int) -> int:
+        """Take up to ``wanted`` credits; returns how many were taken (read-modify-write)."""
+        with self.store.transaction():
+            doc_id = self._balance_id()
+            left = self.balance.peek(doc_id)["validation_credits"]
+            taken = min(left, wanted)
+            if taken:
+                self.balance.update(doc_id, {"validation_credits": left - taken})
+            return taken
+
+    def current_balance(self) -> dict:
+        return {"balance": f"{self.credits()}.0", "currency": "eur5"}
+
+    def _validate_email(self, email: str | None, options: dict | None, now: str) -> dict:
+        """``email_validation`` of a create or an update: the fields to store, or a refusal.
+
+        Called inside the transaction that stores the contact, so a refused contact is never
+        stored, while the credit it spent stays spent.
+        """
+        if not options or not options["validate"]:
+            return {}
+        if email is None:
+            note("email_validation.validate", True, False, "the contact has no email: nothing validated, "
+                                                           "no credit spent", "unverified")
+            return {}
+        if not self.spend_credits(1):
+            if options["create_if_no_credit"]:
+                return {}  # stored without validation, as asked: state (no email_valid), not a note
+            raise PushtechError(NO_CREDIT, 402)
+        valid = email_is_valid(email)
+        if not valid and not options["create_if_invalid"]:
+            raise PushtechError(f"email not valid: {email}", 422)
+        return {"email_valid": valid, "last_email_verified": verified_stamp(now)}
+
+    def email_validation(self, contact_id: str) -> dict:
+        """The stored validation; a contact never validated is validated now (one credit)."""
+        with self.store.transaction():
+            doc_id = self._find(contact_id)
+            doc = self.contacts.peek(doc_id)
+            if "email_valid" not in doc:
+                email = doc.get("email")
+                if email is None:
+                    raise PushtechError("email: the contact has no email to validate", 422)
+                if not self.spend_credits(1):
+                    raise PushtechError(NO_CREDIT, 402)
+                self.contacts.update(doc_id, {"email_valid": email_is_valid(email),
+                                              "last_email_verified": verified_stamp(self.now())})
+                doc = self.contacts.peek(doc_id)
+            return {"email_valid": doc["email_valid"], "last_email_verified": doc["last_email_verified"]}
 
     # -- bulk ------------------------------------------------------------------------
     def create_bulk(self, payload: dict) -> dict:

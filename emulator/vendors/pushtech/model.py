@@ -28,11 +28,10 @@ from .errors import (
     CUSTOM_FIELD_NOT_FOUND,
     IDENTITY_REQUIRED,
     LIST_NOT_FOUND,
-    NO_CREDIT,
     PushtechError,
     refuse,
 )
-from .jobs import JOB_FINISH, JOB_PROCESSING, VENDOR, BulkJobs, email_is_valid, verified_stamp
+from .jobs import JOB_FINISH, JOB_PROCESSING, VENDOR, CreditsAndJobs, initial_credits
 from .schemas import (
     AUDIENCE_LIST_PARAMETERS,
     CONTACT,
@@ -45,7 +44,6 @@ from .schemas import (
 __all__ = ["AUDIENCE_LIST_PARAMETERS", "CONTACT_FIELDS", "CUSTOM_FIELD_PARAMETERS", "CUSTOM_FIELD_TYPES",
            "IDENTITY_REQUIRED", "JOB_FINISH", "JOB_PROCESSING", "VENDOR", "Backend", "load_account"]
 
-DEFAULT_CREDITS = 100
 LIST_DELETED = "List successfully deleted"
 IDENTITY_FIELDS = ("email", "phone", "phone_countrycode", "phone_number")
 LIST_FILTERS = ("user_id", "device_id", "name_first", "name_last", "email", "phone_countrycode", "phone_number")
@@ -258,7 +256,7 @@ def public_list(doc: dict, *, with_date: bool = False) -> dict:
 
 # -- the per-account backend ----------------------------------------------------------------
 
-class Backend(Declared, BulkJobs):
+class Backend(Declared, CreditsAndJobs):
     """One Pushtech account: contacts, bulk jobs, the validation credit balance, custom fields
     and audience lists (what the account declares, :class:`Declared`)."""
 
@@ -300,57 +298,6 @@ class Backend(Declared, BulkJobs):
 
     def _find(self, contact_id: str) -> int:
         return found(self.contacts, "id", contact_id, CONTACT_NOT_FOUND)
-
-    # -- credits ---------------------------------------------------------------------
-    def _balance_id(self) -> int:
-        doc_id = self.balance.find_id("account", self.account.name)
-        if doc_id is None:  # an account added to a store opened as it is
-            doc_id = self.balance.insert({"account": self.account.name,
-                                          "validation_credits": initial_credits(self.account)})
-        return doc_id
-
-    def credits(self) -> int:
-        with self.store.transaction():
-            return self.balance.peek(self._balance_id())["validation_credits"]
-
-    def set_credits(self, credits: int) -> dict:
-        with self.store.transaction():
-            self.balance.update(self._balance_id(), {"validation_credits": credits})
-        return {"account": self.account.name, "validation_credits": credits, **self.current_balance()}
-
-    def spend_credits(self, wanted: int) -> int:
-        """Take up to ``wanted`` credits; returns how many were taken (read-modify-write)."""
-        with self.store.transaction():
-            doc_id = self._balance_id()
-            left = self.balance.peek(doc_id)["validation_credits"]
-            taken = min(left, wanted)
-            if taken:
-                self.balance.update(doc_id, {"validation_credits": left - taken})
-            return taken
-
-    def current_balance(self) -> dict:
-        return {"balance": f"{self.credits()}.0", "currency": "eur5"}
-
-    def _validate_email(self, email: str | None, options: dict | None, now: str) -> dict:
-        """``email_validation`` of a create or an update: the fields to store, or a refusal.
-
-        Called inside the transaction that stores the contact, so a refused contact is never
-        stored, while the credit it spent stays spent.
-        """
-        if not options or not options["validate"]:
-            return {}
-        if email is None:
-            note("email_validation.validate", True, False, "the contact has no email: nothing validated, "
-                                                           "no credit spent", "unverified")
-            return {}
-        if not self.spend_credits(1):
-            if options["create_if_no_credit"]:
-                return {}  # stored without validation, as asked: state (no email_valid), not a note
-            raise PushtechError(NO_CREDIT, 402)
-        valid = email_is_valid(email)
-        if not valid and not options["create_if_invalid"]:
-            raise PushtechError(f"email not valid: {email}", 422)
-        return {"email_valid": valid, "last_email_verified": verified_stamp(now)}
 
     # -- contacts --------------------------------------------------------------------
     def create_contact(self, payload: dict) -> dict:
@@ -406,22 +353,6 @@ class Backend(Declared, BulkJobs):
             self.contacts.remove(doc_id)
             self._contact_event("destroy", {"id": doc["id"], "user_id": doc.get("user_id")})
         return doc
-
-    def email_validation(self, contact_id: str) -> dict:
-        """The stored validation; a contact never validated is validated now (one credit)."""
-        with self.store.transaction():
-            doc_id = self._find(contact_id)
-            doc = self.contacts.peek(doc_id)
-            if "email_valid" not in doc:
-                email = doc.get("email")
-                if email is None:
-                    raise PushtechError("email: the contact has no email to validate", 422)
-                if not self.spend_credits(1):
-                    raise PushtechError(NO_CREDIT, 402)
-                self.contacts.update(doc_id, {"email_valid": email_is_valid(email),
-                                              "last_email_verified": verified_stamp(self.now())})
-                doc = self.contacts.peek(doc_id)
-            return {"email_valid": doc["email_valid"], "last_email_verified": doc["last_email_verified"]}
 
     def list_contacts(self, args: dict[str, str]) -> dict:
         for key in args:
@@ -609,10 +540,6 @@ def _query_int(raw: str | None, name: str, default: int, maximum: int, problems:
 
 # -- fixture set-up ----------------------------------------------------------------------
 
-def initial_credits(account) -> int:
-    return account.setting("validation_credits", DEFAULT_CREDITS)
-
-
 def load_account(backend: Backend, payloads: list[dict]) -> None:
     """Check the account's settings, open its credit balance, store its custom fields, lists
     and generated contacts. Every setting is checked before anything is stored."""
@@ -688,7 +615,6 @@ def _fixture_list(entry: str | dict) -> tuple[dict, list[str]]:
             problems.append(f"id: must be a non-empty string, got {list_id!r}")
         fields["id"] = list_id
     return fields, problems
-
 
 
 def describe_credentials(account) -> str:
