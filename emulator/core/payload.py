@@ -329,6 +329,13 @@ class Field:
                     return None if value is None else convert(value, prefix, name)
 
                 return read
+            if null_fix is None:
+                def read(value, prefix, name):
+                    if value is None:
+                        raise lenient.refusal("null", self, name, None)
+                    return convert(value, prefix, name)
+
+                return read
             empty_fix = None
         else:
             empty_fix = lenient.fix("empty", self, RULES["empty_null"] if empty == "null" else None)
@@ -438,6 +445,9 @@ class Text(Field):
                 raise refusal("choice", self, name, used, choices=", ".join(map(str, choices)))
             if test is not None and not test(used):
                 raise refusal(test_reason, self, name, used)
+            if cast is None and case is None and len(used) == len(text) and (max_length is None
+                                                                            or len(used) <= max_length):
+                return used  # as sent: nothing to record
             # the checks passed: record the fix-ups, in the order they were made
             made = [] if one_note else None
             if cast is not None and made is not None:
