@@ -6,7 +6,7 @@ from emulator.core.jobs import OutboundJob
 from emulator.core.store import Index
 from emulator.core.vendor import VendorSpec
 
-from . import errors, model, routes
+from . import errors, fakes, jobs, model, routes
 
 _API = routes.API
 
@@ -78,13 +78,13 @@ VENDOR = VendorSpec(
         "upload_timeout_s": 10,                   # CSV link: connect/read timeout
         "upload_max_bytes": 10 * 1024 * 1024,     # CSV link: size cap
     },
-    jobs={"esputnik.import": model.import_job,
-          "esputnik.upload": OutboundJob(fetch=model.fetch_upload, finish=model.upload_job)},
+    jobs={"esputnik.import": jobs.import_job,
+          "esputnik.upload": OutboundJob(fetch=jobs.fetch_upload, finish=jobs.upload_job)},
     admin_blueprint=routes.admin_blueprint,
-    fake_contact=model.fake_contact,
-    fake_payloads={"default": model.fake_bulk, "bulk": model.fake_bulk, "contacts": model.fake_bulk,
-                   "subscribe": model.fake_subscribe, "contact": model.fake_add, "orders": model.fake_orders,
-                   "event": model.fake_event, "unsubscribed": model.fake_unsubscribed},
+    fake_contact=fakes.fake_contact,
+    fake_payloads={"default": fakes.fake_bulk, "bulk": fakes.fake_bulk, "contacts": fakes.fake_bulk,
+                   "subscribe": fakes.fake_subscribe, "contact": fakes.fake_add, "orders": fakes.fake_orders,
+                   "event": fakes.fake_event, "unsubscribed": fakes.fake_unsubscribed},
     load_account=model.load_account,
     describe_credentials=model.describe_credentials,
     base_path=_API,

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, request
 from emulator.core.errors import EmulatorError
 from emulator.http import bind_account, engine, helper_backend, json_object
 
+from . import jobs
 from .errors import unauthorized
 from .model import VENDOR
 
@@ -75,7 +76,7 @@ def blueprint() -> Blueprint:
         backend = authenticate()
         body = read_body()
         with backend.once("contacts", request.get_data(cache=True)):
-            return backend.start_import(body)
+            return jobs.start_import(backend, body)
 
     @bp.get(f"{API}/contacts")
     def search_contacts():
@@ -122,12 +123,12 @@ def blueprint() -> Blueprint:
     def upload():
         """Add or update contacts from a CSV file at a link, asynchronously."""
         backend = authenticate()
-        return backend.start_upload(read_body())
+        return jobs.start_upload(backend, read_body())
 
     @bp.get(f"{API}/importstatus/<session_id>")
     def import_status(session_id):
         """State of an asynchronous import."""
-        return authenticate().import_status(session_id)
+        return jobs.import_status(authenticate(), session_id)
 
     @bp.get(f"{API}/groups")
     def groups():
