@@ -3,8 +3,8 @@ note each fix-up records.
 
 A vendor's ``schemas.py`` declares its payloads as :class:`Shape` objects, each a table of
 fields — :class:`Text`, :class:`Email`, :class:`Phone`, :class:`Date`, :class:`DateTime`,
-:class:`Number`, :class:`Boolean`, :class:`Choice`, :class:`Url`, :class:`List`, :class:`Records`,
-:class:`Nested`, :class:`Ignored` — and one :class:`Leniency`: for every fix-up a vendor may
+:class:`Number`, :class:`Boolean`, :class:`Choice`, :class:`Url`, :class:`Scalar`, :class:`List`,
+:class:`Records`, :class:`Nested`, :class:`Ignored` — and one :class:`Leniency`: for every fix-up a vendor may
 make of what a client sent (a number where text is expected, padded text, text past its
 length, a single value where an array is expected ...), whether the vendor makes it and the
 note kind it records, or refuses the value. Everything else comes from that declaration:
@@ -81,6 +81,7 @@ NOUNS: dict[str, str] = {
     "text": "a string", "email": "an email address", "url": "an http or https URL", "phone": "a phone number", "date": "a date YYYY-MM-DD",
     "datetime": "an ISO 8601 date-time", "number": "a number", "boolean": "a boolean", "choice": "one of the choices",
     "list": "an array", "records": "an array of objects", "object": "an object",
+    "scalar": "a string, number or boolean",
 }
 """Reader type -> how a ``type`` refusal names what was expected."""
 
@@ -163,7 +164,8 @@ LENIENCY_DEFAULTS: dict[str, Any] = {
     "boolean_to_text": None,     # true sent for text -> "true"
     "text_to_boolean": None,     # "yes" sent for a boolean -> true (the words: boolean_words)
     "number_to_boolean": None,   # 1 / 0 sent for a boolean -> true / false
-    "text_to_number": None,      # "12" sent for a number -> 12
+    "text_to_number": None,      # "12" sent for a number -> 12 (KEEP: text is the wire form, a query
+                                 # string: read without a note)
     "trim": None,                # " Ann " -> "Ann"
     "cut": None,                 # text past its max_length -> cut
     "case": "cast",              # a field declared lower / upper -> stored in that case
@@ -661,7 +663,9 @@ class Boolean(Field):
 
 
 class Number(Field):
-    """A finite JSON number; ``integer`` (whole numbers only), ``minimum`` / ``maximum``."""
+    """A finite JSON number; ``integer`` (whole numbers only), ``minimum`` / ``maximum``. Text is
+    read as a number through the leniency's ``text_to_number`` (``KEEP``: without a note, for
+    query strings, whose values are text)."""
 
     type = "number"
 
@@ -696,7 +700,7 @@ class Number(Field):
                 used = int(used)
                 if cls is float:
                     whole.note(prefix + name, value, used)
-            if cls is str:
+            if cls is str and from_text != KEEP:
                 from_text.note(prefix + name, value, used)
             return used
 
@@ -709,6 +713,27 @@ class Number(Field):
         if self.maximum is not None:
             out["maximum"] = self.maximum
         return out
+
+
+class Scalar(Field):
+    """A JSON string, number or boolean kept as sent, whatever its type (no cast, no note): a
+    value the vendor stores as it comes, such as an event parameter."""
+
+    type = "scalar"
+
+    def _convert(self, lenient, context):
+        refusal = lenient.refusal
+
+        def convert(value, prefix, name):
+            cls = value.__class__
+            if cls is str or cls is bool or cls is int or (cls is float and math.isfinite(value)):
+                return value
+            raise refusal("type", self, name, value)
+
+        return convert
+
+    def _schema(self, ref):
+        return {"oneOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]}
 
 
 def number_from_text(text: str) -> int | float | None:
@@ -972,17 +997,26 @@ def _array_coercion(owner: Field, lenient: Leniency, *, objects: bool) -> Callab
 
 class Nested(Field):
     """An object read with its own ``shape`` (its leniency, its problems prefixed by the path).
-    With ``empty="absent"``, an object that reads to no value at all is not sent."""
+    With ``empty="absent"``, an object that reads to no value at all is not sent. With
+    ``deferred=True`` only its type is checked here: the model reads it with ``shape`` itself
+    (an object whose reading needs the account, such as a contact inside a request)."""
 
     type = "object"
 
-    def __init__(self, shape: Shape, **common):
+    def __init__(self, shape: Shape, *, deferred: bool = False, **common):
         super().__init__(**common)
-        self.shape = shape
+        self.shape, self.deferred = shape, deferred
 
     def _convert(self, lenient, context):
-        shape = self.shape.bind(**context) if context else self.shape
         refusal, empty = lenient.refusal, self.empty
+        if self.deferred:
+            def deferred(value, prefix, name):
+                if value.__class__ is not dict:
+                    raise refusal("type", self, name, value)
+                return value
+
+            return deferred
+        shape = self.shape.bind(**context) if context else self.shape
         empty_fix = lenient.fix("empty", self) if empty == "absent" else None
 
         def convert(value, prefix, name):

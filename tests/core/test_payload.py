@@ -23,6 +23,7 @@ from emulator.core.payload import (
     Problem,
     Records,
     Refused,
+    Scalar,
     Shape,
     Text,
     Url,
@@ -203,6 +204,21 @@ def test_unique_lists_and_unindexed_element_notes():
     used, notes = read(List(Text(), unique=True), ["a", "a", "b"], lenient)
     assert used == ["a", "b"] and notes == [("body.f", "a", None, "duplicate dropped", "ignored")]
 
+    query = Leniency(text_to_number=KEEP)  # a query string's values are text: read without a note
+    assert read(Number(integer=True, minimum=1), "12", query) == (12, [])
+    assert refusal(Number(integer=True), "x", query).reason == "type"
+
+
+def test_scalars_are_kept_as_sent():
+    for value in ("a", " a ", 0, 1.5, True, False):
+        assert read(Scalar(), value, LENIENT) == (value, [])
+    assert read(Scalar(nullable=True), None) == (None, [])
+    for value in ([], {}, float("inf"), None):
+        assert refusal(Scalar(), value).message.startswith(
+            "must be a string, number or boolean, got" if value is not None else "must not be null")
+    assert Scalar(doc="d").json_schema(None) == {
+        "oneOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}], "description": "d"}
+
 
 def test_records_are_checked_as_an_array_and_read_by_the_caller():
     contact = Shape("Contact", {"email": Email(required=True)})
@@ -226,6 +242,11 @@ def test_nested_objects_report_their_problems_by_path():
     with collect_notes() as notes:
         assert contact.read({"address": {"town": None}}) == ({}, [])
     assert notes[0]["rule"] == "empty value read as not sent"
+    # deferred: only an object is checked; the caller reads it with the shape
+    later = Shape("Later", {"address": Nested(address, deferred=True)})
+    assert later.read({"address": {"town": "Paris", "x": 1}}) == ({"address": {"town": "Paris", "x": 1}}, [])
+    assert later.read({"address": "Paris"})[1] == [Problem("address", "type", "must be an object, got string")]
+    assert later.fields["address"].json_schema(lambda s: {"$ref": s.name}) == {"$ref": "Address"}
 
 
 # -- shapes ---------------------------------------------------------------------------------------
