@@ -74,7 +74,8 @@ MESSAGES: dict[str, str] = {
 }
 """Refusal reason -> message template (a vendor's :class:`Leniency` or a field may reword
 any). Templates may use ``name``, ``sent``, ``got`` (the JSON type sent; ``got_a``: with its
-article, ``an object``, ``a string``, ``null`` ...), ``expected`` (the
+article, ``an object``, ``a string``, ``null`` ...), ``pytype`` (its Python type name, for a vendor
+whose messages name it: ``dict``, ``str``), ``expected`` (the
 reader's noun), ``limit``, ``length``, ``count``, ``choices``, ``minimum``, ``maximum``, ``why``."""
 
 NOUNS: dict[str, str] = {
@@ -236,7 +237,7 @@ class Leniency:
             values.setdefault("expected", self.nouns.get(owner.type) or NOUNS.get(owner.type, "a value"))
         got = json_type(sent)
         return Refused(reason, template.format_map(_Values(values, name=name, sent=sent, got=got,
-                                                           got_a=_WITH_ARTICLE[got])))
+                                                           got_a=_WITH_ARTICLE[got], pytype=type(sent).__name__)))
 
 
 _WITH_ARTICLE = {"object": "an object", "array": "an array", "string": "a string", "number": "a number",

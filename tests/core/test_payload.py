@@ -216,6 +216,8 @@ def test_scalars_are_kept_as_sent():
     for value in ([], {}, float("inf"), None):
         assert refusal(Scalar(), value).message.startswith(
             "must be a string, number or boolean, got" if value is not None else "must not be null")
+    assert refusal(Scalar(messages={"type": "must be a scalar, got {pytype}"}), {}).message == \
+        "must be a scalar, got dict"  # the Python type name, for a vendor whose messages name it
     assert Scalar(doc="d").json_schema(None) == {
         "oneOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}], "description": "d"}
 
