@@ -6,39 +6,28 @@ from emulator.core.jobs import OutboundJob
 from emulator.core.store import Index
 from emulator.core.vendor import VendorSpec
 
-from . import errors, fakes, jobs, model, routes
+from . import errors, fakes, jobs, model, routes, schemas
 
 _API = routes.API
 
-def _openapi() -> dict:
-    """OpenAPI metadata, built on demand: the marshmallow schemas stay off the start-up path."""
-    from . import schemas
-
-    return {
-        f"POST {_API}/contact/subscribe": {"schema": schemas.EsputnikSubscribeSchema},
-        f"POST {_API}/contacts": {"schema": schemas.EsputnikContactsSchema},
-        f"GET {_API}/contacts": {"query": schemas.EsputnikSearchQuery},
-        f"GET {_API}/contacts/email": {"query": schemas.EsputnikContactEmailsQuery},
-        f"GET {_API}/groups": {"query": schemas.EsputnikGroupsQuery},
-        f"GET {_API}/group/<group_id>/contacts": {"query": schemas.EsputnikPageQuery},
-        f"POST {_API}/orders": {"schema": schemas.EsputnikOrdersSchema},
-        f"POST {_API}/event": {"schema": schemas.EsputnikEventSchema},
-        f"POST {_API}/emails/unsubscribed/add": {"schema": schemas.EsputnikEmailsSchema},
-        f"POST {_API}/emails/unsubscribed/delete": {"schema": schemas.EsputnikEmailsSchema},
-        f"POST {_API}/contact": {"schema": schemas.EsputnikAddContactSchema},
-        f"DELETE {_API}/contact": {"query": schemas.EsputnikDeleteQuery},
-        f"PUT {_API}/contact/<contact_id>": {"schema": schemas.EsputnikAddContactSchema},
-        f"POST {_API}/contacts/upload": {"schema": schemas.EsputnikUploadSchema},
-        f"POST {_API}/group/<group_id>/contacts/attach": {"schema": schemas.EsputnikSegmentContactsSchema},
-        f"POST {_API}/group/<group_id>/contacts/detach": {"schema": schemas.EsputnikSegmentContactsSchema},
-    }
-
-
-def _error_schema() -> dict:
-    from . import schemas
-
-    return schemas.ERROR_SCHEMA
-
+OPENAPI = {
+    f"POST {_API}/contact/subscribe": {"schema": schemas.SUBSCRIBE},
+    f"POST {_API}/contacts": {"schema": schemas.BULK},
+    f"GET {_API}/contacts": {"query": schemas.SEARCH},
+    f"GET {_API}/contacts/email": {"query": schemas.CONTACT_EMAILS_QUERY},
+    f"GET {_API}/groups": {"query": schemas.GROUPS_QUERY},
+    f"GET {_API}/group/<group_id>/contacts": {"query": schemas.PAGE},
+    f"POST {_API}/orders": {"schema": schemas.ORDERS},
+    f"POST {_API}/event": {"schema": schemas.EVENT},
+    f"POST {_API}/emails/unsubscribed/add": {"schema": schemas.EMAILS},
+    f"POST {_API}/emails/unsubscribed/delete": {"schema": schemas.EMAILS},
+    f"POST {_API}/contact": {"schema": schemas.CONTACT},
+    f"DELETE {_API}/contact": {"query": schemas.DELETE_QUERY},
+    f"PUT {_API}/contact/<contact_id>": {"schema": schemas.CONTACT},
+    f"POST {_API}/contacts/upload": {"schema": schemas.UPLOAD},
+    f"POST {_API}/group/<group_id>/contacts/attach": {"schema": schemas.SEGMENT_CONTACTS},
+    f"POST {_API}/group/<group_id>/contacts/detach": {"schema": schemas.SEGMENT_CONTACTS},
+}
 
 VENDOR = VendorSpec(
     name="esputnik",
@@ -89,8 +78,8 @@ VENDOR = VendorSpec(
     describe_credentials=model.describe_credentials,
     base_path=_API,
     credential_keys=("api_key",),
-    openapi=_openapi,
+    openapi=OPENAPI,
     security_schemes={"basic": {"type": "http", "scheme": "basic",
                                 "description": "any user name; the password is the account's API key"}},
-    error_schema=_error_schema,
+    error_schema=schemas.ERROR_SCHEMA,
 )

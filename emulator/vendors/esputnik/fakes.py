@@ -1,26 +1,15 @@
 """eSputnik fake payloads: valid request bodies for the ``fake_contact`` fixture and the seeding."""
 from __future__ import annotations
 
-from .model import ORDER_STATUSES, Invalid, check_name
+from . import schemas
+
+CONTACT_KEYS = ("firstName", "lastName", "channels", "address")
+"""The keys of a fake contact (an email and an sms channel, a postal address)."""
 
 
 def fake_contact(fake) -> dict:
-    """One valid ``POST /contact`` body."""
-    return {"firstName": _fake_name(fake.first_name), "lastName": _fake_name(fake.last_name),
-            "channels": [{"type": "email", "value": fake.unique.email()},
-                         {"type": "sms", "value": "380" + fake.numerify("#########")}],
-            "address": {"town": fake.city(), "address": fake.street_address(), "postcode": fake.postcode()}}
-
-
-def _fake_name(make) -> str:
-    for _ in range(20):
-        name = make()
-        try:
-            if check_name(name, "name") == name:
-                return name
-        except Invalid:
-            continue
-    return "Ann"
+    """One valid ``POST /contact`` body, from the fakes the contact's fields declare."""
+    return schemas.CONTACT.fake(fake, CONTACT_KEYS)
 
 
 def fake_bulk(fake, n: int | None = None, **options) -> dict:
@@ -51,10 +40,10 @@ def fake_orders(fake, n: int | None = None, **options) -> dict:
                           "imageUrl": f"https://shop.example.com/img/{fake.slug()}.jpg"})
         orders.append({"externalOrderId": fake.bothify("ORD-#######"), "externalCustomerId": fake.bothify("cust-#####"),
                        "totalCost": round(sum(i["quantity"] * i["cost"] for i in items), 2),
-                       "status": fake.random_element(ORDER_STATUSES), "date": fake.date_time().isoformat() + "+00:00",
+                       "status": fake.random_element(schemas.ORDER_STATUSES), "date": fake.date_time().isoformat() + "+00:00",
                        "currency": "EUR", "email": fake.unique.email(),
-                       "phone": "380" + fake.numerify("#########"), "firstName": _fake_name(fake.first_name),
-                       "lastName": _fake_name(fake.last_name), "items": items})
+                       "phone": "380" + fake.numerify("#########"), "firstName": schemas.CONTACT.fields["firstName"].fake_value(fake),
+                       "lastName": schemas.CONTACT.fields["lastName"].fake_value(fake), "items": items})
     return {"orders": orders, **options}
 
 

@@ -10,29 +10,25 @@ import csv
 import io
 import logging
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from emulator.core import outbound
 from emulator.core.journal import collect_notes, note
 from emulator.core.store import DuplicateKey
 
+from . import schemas
 from .errors import EsputnikError, not_found
 from .model import (
-    BULK_KEYS,
-    CHANNELS,
-    MAX_BULK,
-    UPLOAD_KEYS,
     VENDOR,
     Backend,
-    FieldCatalog,
     Invalid,
     _keys_of,
     apply_incoming,
     channel_value,
     new_contact,
-    normalize_contact,
-    read_import_options,
+    read_contact,
+    refused,
 )
+from .schemas import CHANNELS, FieldCatalog, mask_link
 
 log = logging.getLogger("emulator.esputnik")
 
@@ -65,15 +61,25 @@ CSV_VENDOR_COLUMNS = ("First name", "Last name", "Address", "Region", "City", "P
                       "Language code", "Timezone", "Contact id", "Additional info", "KEY_PROFILE.KEY_CUSTOMFIELD")
 
 
-def mask_link(link: str) -> str:
-    """The link with the password of its user info replaced by ``***``."""
-    parts = urlsplit(link)
-    if parts.password is None:
-        return link
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+def read_import_options(shape, body: dict) -> tuple[dict, dict]:
+    """(values, options) of a bulk import or upload read with ``shape``; 400 on a broken rule."""
+    values, problems = shape.read(body)
+    dedupe = values.get("dedupeOn") or "email"
+    if dedupe != "fieldId":  # fieldId is only read when it is matched on
+        problems = [p for p in problems if p.path != "fieldId"]
+    if problems:
+        raise refused(problems)
+    if dedupe == "fieldId" and values.get("fieldId") is None:
+        raise EsputnikError("fieldId is required when dedupeOn is fieldId: the id of the custom field to match on")
+    if dedupe != "fieldId" and body.get("fieldId") is not None:
+        note("fieldId", body["fieldId"], None, "ignored: dedupeOn is not fieldId", "ignored")
+    standard = values.get("contactFields")
+    return values, {
+        "dedupeOn": dedupe, "fieldId": values["fieldId"] if dedupe == "fieldId" else None,
+        "standard": None if standard is None else ["webpush" if name == "webPush" else name for name in standard],
+        "custom": values.get("customFieldsIDs"),
+        "groupNames": values.get("groupNames") or [], "groupNamesExclude": values.get("groupNamesExclude") or [],
+        "restoreDeleted": bool(values.get("restoreDeleted")), "eventKey": values.get("eventKeyForNewContacts")}
 
 
 def _failure(index: int, contact: Any, code: str, message: str) -> dict:
@@ -82,13 +88,8 @@ def _failure(index: int, contact: Any, code: str, message: str) -> dict:
 
 def start_import(backend, body: dict) -> dict:
     """``POST /contacts``: check at once, answer with a session id, import on the emulator clock."""
-    contacts = body.get("contacts")
-    if not isinstance(contacts, list):
-        raise EsputnikError("contacts is required: an array of 1 to 3000 contacts"
-                            + ("" if contacts is None else f", got {type(contacts).__name__}"))
-    if not 1 <= len(contacts) <= MAX_BULK:
-        raise EsputnikError(f"contacts must hold 1 to {MAX_BULK} contacts per request, got {len(contacts)}")
-    options = read_import_options(body, backend.catalog, BULK_KEYS)
+    values, options = read_import_options(schemas.BULK, body)
+    contacts = values["contacts"]
     records, failed = normalize_many(backend, contacts, options)
     with backend.store.transaction():
         backend._static_segments(options["groupNames"], "groupNames", create=False)
@@ -106,18 +107,8 @@ def start_import(backend, body: dict) -> dict:
 
 def start_upload(backend, body: dict) -> dict:
     """``POST /contacts/upload``: the CSV at ``link`` is fetched and imported by the session's job."""
-    link = body.get("link")
-    if not isinstance(link, str) or not link.strip():
-        raise EsputnikError("link is required: the http(s) URL of a UTF-8 CSV file")
-    link = link.strip()
-    parts = urlsplit(link)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise EsputnikError(f"link must be an http or https URL, got {mask_link(link)!r}")
-    if outbound.admin_target(link):
-        raise EsputnikError(f"link must be an http or https URL of a CSV file, not the emulator's own admin API, "
-                            f"got {mask_link(link)!r}")
-    options = read_import_options(body, backend.catalog, UPLOAD_KEYS)
-    options["standard"] = options["custom"] = None
+    values, options = read_import_options(schemas.UPLOAD, body)
+    link = values["link"]
     with backend.store.transaction():
         backend._static_segments(options["groupNames"], "groupNames", create=False)
         backend._static_segments(options["groupNamesExclude"], "groupNamesExclude", create=False)
@@ -145,7 +136,7 @@ def normalize_many(backend, contacts: list, options: dict) -> tuple[list, list]:
     for i, raw in enumerate(contacts):
         where = f"contacts[{i}]"
         try:
-            incoming = normalize_contact(raw, where, backend.catalog, allow_id=allow_id)
+            incoming = read_contact(raw, where, backend.catalog, allow_id=allow_id)
         except Invalid as exc:
             failed.append(_failure(i, raw, exc.code, exc.message))
             continue

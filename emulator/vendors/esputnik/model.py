@@ -11,86 +11,55 @@ Contacts are stored in the vendor's own shape (``channels`` list, ``address``, `
   identical requests still resolve to one contact.
 
 Besides contacts an account keeps ``orders`` (by ``externalOrderId``), ``events``, the
-``unsubscribed`` email addresses and its import ``sessions``.
+``unsubscribed`` email addresses and its import ``sessions`` (:mod:`.jobs`).
 
-Request bodies are checked and normalised at request time (journal notes belong to the
-request); asynchronous imports then only match and write, in one ``write_many``.
+Request bodies are read with the declarations of :mod:`.schemas` at request time (journal
+notes belong to the request).
 """
 from __future__ import annotations
 
 import hashlib
-import logging
-import math
 import re
 import threading
-import unicodedata
 from contextlib import contextmanager
-from datetime import datetime
 from typing import Any
 
 from emulator.core.errors import EmulatorError
 from emulator.core.journal import note
+from emulator.core.payload import Problem, Refused
 from emulator.core.store import collector_paused
+from emulator.core.strict_json import json_type
 
+from . import schemas
 from .errors import EsputnikError, not_found
+from .schemas import (
+    ADDRESS_KEYS,
+    ADDRESS_PARTS,
+    CHANNEL_TYPES,
+    CHANNELS,
+    EVENT_KEY_PARAMS,
+    MAX_EVENT_BYTES,
+    STANDARD_FIELDS,
+    FieldCatalog,
+    say,
+)
 
 VENDOR = "esputnik"
-log = logging.getLogger("emulator.esputnik")
 
-DEDUPE_ON = ("email", "sms", "email_or_sms", "id", "externalCustomerId", "push", "webpush", "fieldId")
-MAX_BULK = 3000
-MAX_SEGMENT_IDS = 500
-MAX_ROWS = 500
-MAX_ORDERS = 1000
-MAX_EVENT_BYTES = 20 * 1024
-
-# Channel type as sent -> as stored (the vendor spells web push both ways).
-CHANNEL_TYPES = {"email": "email", "sms": "sms", "mobilepush": "mobilepush", "webpush": "webpush",
-                 "webPush": "webpush", "viber": "viber", "telegram": "telegram"}
-CHANNELS = ("email", "sms", "mobilepush", "webpush", "viber", "telegram")
-# Objects a channel may carry besides its type and value, and their members.
-CHANNEL_MEMBERS = {"device": ("appId", "deviceModel", "os", "locale", "clientVersion", "appVersion", "active"),
-                   "webPushSubscription": ("appId", "userAgent", "userAgentVersion", "userAgentLanguage", "os", "ip",
-                                           "subscriptionPage", "swActiveVersion")}
-TEXT_FIELDS = ("firstName", "lastName", "externalCustomerId", "languageCode", "timeZone", "contactKey")
-ADDRESS_KEYS = ("region", "town", "address", "postcode")
-ADDRESS_PARTS = ("town", "region", "postcode")  # the parts a bulk contactFields may name alone
-# Standard fields a bulk ``contactFields`` may name, in the order they are written.
-STANDARD_FIELDS = ("firstName", "lastName") + CHANNELS + ("address",) + ADDRESS_PARTS + (
-    "externalCustomerId", "languageCode", "timeZone", "contactKey")
 _WHOLE_FIELDS = tuple(key for key in STANDARD_FIELDS if key not in ADDRESS_PARTS)
-CONTACT_KEYS = frozenset(("id", "firstName", "lastName", "channels", "address", "fields", "groups",
-                          "externalCustomerId", "languageCode", "timeZone", "contactKey", "addressBookId"))
-# The address spelling of one reference example -> the client-proven form that is stored.
-ADDRESS_ALIASES = {"city": "town", "postalCode": "postcode", "addressLine": "address"}
-BULK_KEYS = frozenset(("contacts", "dedupeOn", "fieldId", "contactFields", "customFieldsIDs", "groupNames",
-                       "groupNamesExclude", "restoreDeleted", "eventKeyForNewContacts"))
-UPLOAD_KEYS = (BULK_KEYS - {"contacts", "contactFields", "customFieldsIDs"}) | {"link"}
-SUBSCRIBE_KEYS = frozenset(("contact", "groups", "formType"))
-ORDER_STATUSES = ("INITIALIZED", "IN_PROGRESS", "DELIVERED", "CANCELLED", "ABANDONED_SHOPPING_CART")
-ORDER_NUMBERS = ("totalCost", "shipping", "discount", "taxes")
-ORDER_TEXTS = ("externalOrderId", "externalCustomerId", "currency", "firstName", "lastName", "restoreUrl",
-               "statusDescription", "storeId", "source", "deliveryMethod", "paymentMethod", "deliveryAddress")
-ORDER_KEYS = frozenset(ORDER_NUMBERS + ORDER_TEXTS + ("status", "date", "email", "phone", "additionalInfo", "items"))
-ITEM_TEXTS = ("externalItemId", "name", "category", "url", "imageUrl", "description")
-ITEM_NUMBERS = ("quantity", "cost")
-ITEM_KEYS = frozenset(ITEM_TEXTS + ITEM_NUMBERS)
-EVENT_KEYS = frozenset(("eventTypeKey", "keyValue", "params"))
-# Without keyValue, the first of these event parameters present is the event's key.
-EVENT_KEY_PARAMS = ("contactId", "externalCustomerId", "email", "phone", "pushToken")
-FIELD_TYPES = ("textfield", "combobox", "checkboxlist", "textarea", "date", "number", "datetime", "decimal")
-# dedupeOn -> the (index, incoming key) pairs tried in order.
 INDEX_OF_CHANNEL = {"email": "email", "sms": "sms", "mobilepush": "push", "webpush": "webpush"}
-EVENT_KEY_FORBIDDEN = set("<;’\\/|\"`'^?!,>")
-
-_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
-_PHONE_CHARS = re.compile(r"\+?[\d\s().\-]+")
+ORDER_STORED = tuple(schemas.ORDER.fields)
+"""An order's stored keys (every one, null when not sent)."""
+ITEM_STORED = tuple(schemas.ITEM.fields)
 _NON_DIGITS = re.compile(r"\D")
-_INTEGER = re.compile(r"[+-]?\d+")
-# The apostrophes the vendor's bulk-file reference allows inside names, and the hyphen.
-APOSTROPHES = "'ʼ`´ʹʻʽʾʿˈˊˮ΄՚᾽᾿‛′‵Ꞌꞌ"
-_JOINERS = frozenset(APOSTROPHES + "-")
 _NOT_SENT = object()
+_CHANNEL_VALUE = schemas.CHANNEL_VALUES.readers
+_CHANNEL_READ = schemas.CHANNEL.readers
+_FIELD_READ = schemas.CUSTOM_FIELD.readers
+_CONTACT_ID = schemas.CONTACT.readers["id"]
+_CONTACT_NAME = schemas.CONTACT.readers
+_UNSUBSCRIBED = _CHANNEL_VALUE["email"]
+_SCALARS = frozenset(("string", "number", "boolean", "null"))
 
 
 class Invalid(Exception):
@@ -101,325 +70,130 @@ class Invalid(Exception):
         self.code, self.message = code, message
 
 
-# -- field rules --------------------------------------------------------------------------
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+def refused(problems: list[Problem]) -> EsputnikError:
+    """The 400 of a request whose body has ``problems``: the first, worded as the vendor does."""
+    return EsputnikError(say(problems[0].path, problems[0].message))
 
 
-def _is_scalar(value: Any) -> bool:
-    return value is None or isinstance(value, (str, bool, int)) or (isinstance(value, float) and math.isfinite(value))
+def _contact_problem(problem: Problem, prefix: str) -> Invalid:
+    key = problem.path[len(prefix):]
+    code = schemas.CONTAINER_CODES.get(key) or schemas.CONTACT_CODES.get(problem.reason, "INVALID_VALUE")
+    return Invalid(code, say(problem.path, problem.message))
 
 
-def as_int(value: Any, field: str) -> int:
-    """An integer id; a string of digits is read as the number (with a note)."""
-    if _is_int(value):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        note(field, value, int(value), "integer sent as text read as a number", "unverified")
-        return int(value)
-    raise Invalid("INVALID_VALUE", f"{field} must be an integer, got {value!r}")
+def _read_one(read, value: Any, at: str, key: str, code: str | None = None) -> Any:
+    """One value read with a declared field's reader; a refusal is :class:`Invalid` (``code``, or
+    the one its reason gives)."""
+    try:
+        return read(value, at, key)
+    except Refused as exc:
+        problem = exc.problems[0] if exc.problems else Problem(at + key + exc.where, exc.reason, exc.message)
+        raise Invalid(code or schemas.CONTACT_CODES.get(problem.reason, "INVALID_VALUE"),
+                      say(problem.path, problem.message)) from None
 
 
-def as_text(value: Any, field: str) -> str | None:
-    """A string field: a number is kept as its decimal text, surrounding spaces are trimmed,
-    and an empty or blank value means "not sent" (``None``) -- each with a note."""
-    if value is None:
-        return None
-    if _is_int(value) or (isinstance(value, float) and math.isfinite(value)):
-        note(field, value, str(value), "number stored as its decimal text", "unverified")
-        return str(value)
-    if not isinstance(value, str):
-        raise Invalid("INVALID_VALUE", f"{field} must be a string, got {type(value).__name__}")
-    text = value.strip()
-    if not text:
-        note(field, value, None, "empty value treated as not sent", "unverified")
-        return None
-    if text != value:
-        note(field, value, text, "surrounding spaces trimmed", "unverified")
-    return text
-
-
-def check_name(value: Any, field: str) -> str | None:
-    """The vendor's name rule (its bulk-file reference): ≤ 40 characters; letters of any
-    alphabet; at most three words longer than 3 characters and three of at most 3; up to 3
-    digits; the hyphen and the apostrophes of :data:`APOSTROPHES` only inside words; one dot
-    at the end of a word of at most 3 characters (``Jr.``); some letter somewhere."""
-    text = as_text(value, field)
-    if text is None:
-        return None
-    if len(text) > 40:
-        raise Invalid("INVALID_NAME", f"{field} must be at most 40 characters, got {len(text)}")
-    if text.isascii() and text.isalpha():  # one word of Latin letters: the common case
-        return text
-    letters = digits = long_words = short_words = 0
-    for word in text.split(" "):
-        if not word:
-            continue
-        core = word[:-1] if word.endswith(".") else word
-        if not core:
-            raise Invalid("INVALID_NAME", f"{field}: a dot may only end a word, got {text!r}")
-        if core is not word and len(core) > 3:
-            raise Invalid("INVALID_NAME", f"{field}: a dot may only end a word of at most 3 characters (Jr.), "
-                                          f"got {word!r}")
-        last = len(core) - 1
-        for i, ch in enumerate(core):
-            if ch in _JOINERS:
-                if i == 0 or i == last or core[i - 1] in _JOINERS or core[i + 1] in _JOINERS:
-                    raise Invalid("INVALID_NAME", f"{field}: {ch!r} is allowed only inside a word, got {text!r}")
-            elif ch.isalpha() or unicodedata.category(ch)[0] == "M":
-                letters += 1
-            elif ch.isdecimal():
-                digits += 1
-            else:
-                raise Invalid("INVALID_NAME", f"{field} may hold letters, up to 3 digits, spaces, hyphens and "
-                                              f"apostrophes inside words and a dot after a short word; {ch!r} is not "
-                                              f"allowed in {text!r}")
-        if len(core) > 3:
-            long_words += 1
-        else:
-            short_words += 1
-    if not letters:
-        raise Invalid("INVALID_NAME", f"{field} must contain letters: a name of only digits or special characters "
-                                      f"is refused, got {text!r}")
-    if digits > 3:
-        raise Invalid("INVALID_NAME", f"{field} may hold at most 3 digits, got {text!r}")
-    if long_words > 3 or short_words > 3:
-        raise Invalid("INVALID_NAME", f"{field} may hold at most three words longer than 3 characters and three of "
-                                      f"at most 3 characters, got {text!r}")
-    return text
-
-
-def check_email(value: str, field: str) -> str:
-    email = value.lower()
-    if email != value:
-        note(field, value, email, "email lower-cased (matched case-insensitively)", "cast")
-    if len(email) > 254 or not _EMAIL.fullmatch(email):
-        raise Invalid("INVALID_EMAIL", f"{field} is not a valid email address: {value!r}")
-    return email
-
-
-def check_phone(value: str, field: str) -> str:
-    """The phone number as its digits; digits with or without a leading ``+`` give no note."""
-    if not _PHONE_CHARS.fullmatch(value):
-        raise Invalid("INVALID_PHONE", f"{field} must be a phone number (digits, optionally +, spaces, "
-                                       f"dots, dashes, brackets), got {value!r}")
-    digits = _NON_DIGITS.sub("", value)
-    if not 5 <= len(digits) <= 15:
-        raise Invalid("INVALID_PHONE", f"{field} must have 5 to 15 digits, got {len(digits)} in {value!r}")
-    if digits != value and value != "+" + digits:
-        note(field, value, digits, "phone number kept as its digits only", "cast")
-    return digits
-
-
-def check_event_key(value: Any, field: str, limit: int) -> str:
-    """An event type or key: 1..``limit`` characters, none of :data:`EVENT_KEY_FORBIDDEN`."""
-    if not isinstance(value, str) or not value or len(value) > limit:
-        raise EsputnikError(f"{field} must be a string of 1 to {limit} characters, got {value!r}")
-    bad = sorted(set(value) & EVENT_KEY_FORBIDDEN)
-    if bad:
-        raise EsputnikError(f"{field} must not contain any of < ; ’ \\ / | \" ` ' ^ ? ! , >; "
-                            f"found {' '.join(bad)} in {value!r}")
-    return value
-
-
-def _upper_key(name: str) -> str:
-    return re.sub(r"\W+", "_", name.strip()).strip("_").upper()
-
-
-class FieldCatalog:
-    """The custom fields declared for an account (``settings.fields``), and its address book.
-
-    A field is ``{"id": 12345, "name": "city"}`` plus optionally ``type`` (one of
-    :data:`FIELD_TYPES`, default ``textfield``), ``group`` (default ``Custom``), ``profileKey``
-    and ``fieldKey`` (default: the upper-cased group and field names), ``required``,
-    ``readonly`` and ``allowedValues`` (a list of strings).
-    """
-
-    def __init__(self, declared: Any, book_id: Any = 7200, book_name: Any = "Contacts"):
-        if not _is_int(book_id) or not isinstance(book_name, str):
-            raise EmulatorError(f"esputnik fixture: address_book_id must be an integer and address_book_name a "
-                                f"string, got {book_id!r} and {book_name!r}")
-        self.book_id = book_id
-        self.by_id: dict[int, str] = {}
-        self.by_name: dict[str, int] = {}
-        self.by_key: dict[str, int] = {}  # "PROFILEKEY.FIELDKEY" -> id (the CSV custom-field columns)
-        groups: dict[str, dict] = {}
-        for item in declared or ():
-            spec = dict(item) if isinstance(item, dict) else {"id": item}
-            fid, name = spec.get("id"), spec.get("name") or str(spec.get("id"))
-            kind, group = spec.get("type", "textfield"), spec.get("group", "Custom")
-            allowed = spec.get("allowedValues")
-            if not _is_int(fid) or not isinstance(name, str) or kind not in FIELD_TYPES or not isinstance(group, str) \
-                    or not (allowed is None or (isinstance(allowed, list) and all(isinstance(v, str) for v in allowed))):
-                raise EmulatorError(f"esputnik fixture: a custom field is {{id: integer, name, type: "
-                                    f"{'|'.join(FIELD_TYPES)}, group, allowedValues: [strings]}}, got {item!r}")
-            self.by_id[fid] = name
-            if spec.get("name"):
-                self.by_name[name] = fid
-            entry = groups.setdefault(group, {"name": group, "profileKey": str(spec.get("profileKey") or
-                                                                               _upper_key(group)), "fields": []})
-            field_key = str(spec.get("fieldKey") or _upper_key(name))
-            description: dict[str, Any] = {"type": kind, "required": bool(spec.get("required", False)),
-                                           "readonly": bool(spec.get("readonly", False))}
-            if allowed is not None:
-                description["allowedValues"] = {"possibleValues": list(allowed)}
-            entry["fields"].append({"id": fid, "name": name, "fieldKey": field_key, "description": description})
-            self.by_key[f"{entry['profileKey']}.{field_key}".upper()] = fid
-        self.book = {"addressBookId": book_id, "name": book_name, "fieldGroups": list(groups.values())}
-
-
-def _at(where: str, key: str) -> str:
-    """The path of ``key`` inside the value at ``where`` (``""``: the request body itself)."""
-    return f"{where}.{key}" if where else key
-
-
-def normalize_contact(raw: Any, where: str, catalog: FieldCatalog, *, allow_id: bool = False) -> dict:
-    """The sent contact as ``{standard field: value, "fields": [[id, value]...]}`` (only sent keys).
+# -- reading a contact -------------------------------------------------------------------------
+def read_contact(raw: Any, where: str, catalog: FieldCatalog, *, allow_id: bool = False) -> dict:
+    """The sent contact as ``{standard field: value, "fields": [[id, value]...]}`` (only sent keys),
+    read with :data:`~.schemas.CONTACT`.
 
     Channels are flattened to their type (``"email": "a@b.c"``), their ``device`` /
     ``webPushSubscription`` objects kept under ``"members"``; ``None`` means "sent as null"
     (the field is cleared), while an empty or blank value is left out ("not sent").
     Raises :class:`Invalid` naming the field and the rule.
     """
-    if not isinstance(raw, dict):
+    if raw.__class__ is not dict:
         raise Invalid("INVALID_CONTACT", f"{where or 'the contact'} must be a JSON object, got {type(raw).__name__}")
-    out: dict[str, Any] = {}
     prefix = f"{where}." if where else ""
-    for key, value in raw.items():
-        if key in ("firstName", "lastName"):
-            text = check_name(value, f"{prefix}{key}")
-            if text is not None or value is None:
-                out[key] = text
-        elif key in TEXT_FIELDS:
-            text = as_text(value, f"{prefix}{key}")
-            if text is not None or value is None:
-                out[key] = text
-        elif key == "channels":
-            _read_channels(value, f"{prefix}channels", out)
-        elif key == "address":
-            address = _read_address(value, f"{prefix}address")
-            if address is not _NOT_SENT:
-                out["address"] = address
-        elif key == "fields":
-            out["fields"] = _read_fields(value, f"{prefix}fields", catalog)
-        elif key == "id":
-            if allow_id and value is not None:
-                out["id"] = as_int(value, f"{prefix}id")
-            elif value is not None:
-                note(f"{prefix}id", value, None, "ignored: contact ids are assigned by the vendor", "ignored")
-        elif key == "addressBookId":
-            if value is not None and as_int(value, f"{prefix}addressBookId") != catalog.book_id:
-                note(f"{prefix}addressBookId", value, catalog.book_id,
-                     "ignored: not the account's address book (see GET /addressbooks)", "unverified")
-        elif key == "groups":
-            note(f"{prefix}groups", value, None, "ignored: a contact's segments are read only here", "ignored")
+    sent_id = raw.get("id")
+    if sent_id is not None:
+        raw = {key: value for key, value in raw.items() if key != "id"}
+    out, problems = schemas.CONTACT.read(raw, prefix)
+    if problems:
+        raise _contact_problem(problems[0], prefix)
+    if sent_id is not None:
+        if allow_id:
+            out["id"] = _read_one(_CONTACT_ID, sent_id, prefix, "id")
         else:
-            note(f"{prefix}{key}", value, None, "unknown contact field ignored", "ignored")
+            note(f"{prefix}id", sent_id, None, "ignored: contact ids are assigned by the vendor", "ignored")
+    book = out.pop("addressBookId", None)
+    if book is not None and book != catalog.book_id:
+        note(f"{prefix}addressBookId", raw["addressBookId"], catalog.book_id,
+             "ignored: not the account's address book (see GET /addressbooks)", "unverified")
+    channels = out.pop("channels", None)
+    if channels:
+        _read_channels(channels, f"{prefix}channels", out)
+    if "address" in out:
+        address = _read_address(out.pop("address"), f"{prefix}address")
+        if address is not _NOT_SENT:
+            out["address"] = address
+    if "fields" in out:
+        out["fields"] = _read_fields(out["fields"], f"{prefix}fields", catalog)
     return out
 
 
-def _read_channels(value: Any, where: str, out: dict) -> None:
-    if value is None:
-        return
-    if not isinstance(value, list):
-        raise Invalid("INVALID_CONTACT", f"{where} must be an array of {{type, value}} objects, "
-                                         f"got {type(value).__name__}")
-    for i, item in enumerate(value):
+def _read_channels(channels: list, where: str, out: dict) -> None:
+    for i, item in enumerate(channels):
         at = f"{where}[{i}]"
-        if not isinstance(item, dict):
+        if item.__class__ is not dict:
             raise Invalid("INVALID_CONTACT", f"{at} must be a {{type, value}} object, got {type(item).__name__}")
         sent_type = item.get("type")
-        kind = CHANNEL_TYPES.get(sent_type) if isinstance(sent_type, str) else None
+        kind = CHANNEL_TYPES.get(sent_type) if sent_type.__class__ is str else None
         if kind is None:
-            raise Invalid("INVALID_CHANNEL", f"{at}.type must be one of {', '.join(CHANNEL_TYPES)}, "
-                                             f"got {sent_type!r}")
+            raise Invalid("INVALID_CHANNEL", f"{at}.type must be one of {', '.join(CHANNEL_TYPES)}, got {sent_type!r}")
         sent_value = item.get("value")
-        if isinstance(sent_value, str) and not sent_value.strip():
+        if sent_value.__class__ is str and not sent_value.strip():
             # the WooCommerce plugin sends {"type": "sms", "value": ""} for a customer without a phone
             note(f"{at}.value", sent_value, None, f"{kind} channel with an empty value ignored: not stored, "
                                                   f"not matched on", "unverified")
             continue
         if kind in out:
             raise Invalid("INVALID_CHANNEL", f"{where}: one {kind!r} channel per contact, got several")
-        text = as_text(sent_value, f"{at}.value")
-        if text is None:
+        if sent_value is None:
             raise Invalid("INVALID_CHANNEL", f"{at}.value is required: a non-empty {kind} value")
-        if kind == "email":
-            text = check_email(text, f"{at}.value")
-        elif kind == "sms":
-            text = check_phone(text, f"{at}.value")
-        out[kind] = text
-        members = {}
-        for extra in item.keys() - {"type", "value"}:
-            if extra in CHANNEL_MEMBERS:
-                member = _read_member(item[extra], f"{at}.{extra}", CHANNEL_MEMBERS[extra])
+        out[kind] = _read_one(_CHANNEL_VALUE.get(kind) or _CHANNEL_VALUE["other"], sent_value, f"{at}.", "value")
+        if len(item) > 2:
+            members = {}
+            for extra in item.keys() - {"type", "value"}:
+                read = _CHANNEL_READ.get(extra)
+                if read is None:
+                    note(f"{at}.{extra}", item[extra], None, "unknown channel key ignored", "ignored")
+                    continue
+                member = _read_one(read, item[extra], f"{at}.", extra, "INVALID_CHANNEL")
                 if member is not None:
-                    members[extra] = member
-            else:
-                note(f"{at}.{extra}", item[extra], None, "unknown channel key ignored", "ignored")
-        if members:
-            out.setdefault("members", {})[kind] = {name: members[name] for name in CHANNEL_MEMBERS if name in members}
+                    fields = schemas.CHANNEL.fields[extra].shape.fields
+                    members[extra] = {key: member[key] for key in fields if key in member}
+            if members:
+                out.setdefault("members", {})[kind] = {name: members[name] for name in ("device", "webPushSubscription")
+                                                       if name in members}
 
 
-def _read_member(value: Any, where: str, keys: tuple) -> dict | None:
-    """A channel's ``device`` or ``webPushSubscription`` object: its known members, as sent."""
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise Invalid("INVALID_CHANNEL", f"{where} must be an object {{{', '.join(keys)}}}, "
-                                         f"got {type(value).__name__}")
-    out = {}
-    for key, part in value.items():
-        if key not in keys:
-            note(_at(where, key), part, None, f"ignored: {where.rsplit('.', 1)[-1]} has {', '.join(keys)}",
-                 "ignored")
-        elif not _is_scalar(part):
-            raise Invalid("INVALID_CHANNEL", f"{where}.{key} must be a string, number or boolean, "
-                                             f"got {type(part).__name__}")
-        else:
-            out[key] = part
-    return {key: out[key] for key in keys if key in out}
-
-
-def _read_address(value: Any, where: str) -> dict | None | object:
+def _read_address(address: dict | None, where: str) -> dict | None | object:
     """The address with its four parts (a part not sent is null); ``_NOT_SENT`` when every
     part is empty (the WooCommerce plugin sends ``""`` for each part it does not know)."""
-    if value is None:
+    if address is None:
         return None
-    if not isinstance(value, dict):
-        raise Invalid("INVALID_ADDRESS", f"{where} must be an object {{region, town, address, postcode}}, "
-                                         f"got {type(value).__name__}")
-    address: dict[str, str | None] = dict.fromkeys(ADDRESS_KEYS)
-    for key, part in value.items():
-        target = ADDRESS_ALIASES.get(key, key)
-        if target not in address:
-            note(_at(where, key), part, None, "ignored: the address has region, town, address and postcode", "ignored")
-            continue
-        if target != key:
-            note(_at(where, key), key, target, "address key stored in the region/town/address/postcode form",
-                 "unverified")
-        address[target] = as_text(part, _at(where, key))
-    if all(part is None for part in address.values()):
-        if not value:
-            note(where, value, None, "empty address treated as not sent", "unverified")
+    values, problems = schemas.ADDRESS.read(address, f"{where}.")
+    if problems:
+        raise _contact_problem(problems[0], "")
+    if not any(value is not None for value in values.values()):
+        if not address:
+            note(where, address, None, "empty address treated as not sent", "unverified")
         return _NOT_SENT
-    return address
+    return {key: values.get(key) for key in ADDRESS_KEYS}
 
 
-def _read_fields(value: Any, where: str, catalog: FieldCatalog) -> list:
+def _read_fields(value: list | None, where: str, catalog: FieldCatalog) -> list:
     if value is None:
         return []
-    if not isinstance(value, list):
-        raise Invalid("INVALID_FIELDS", f"{where} must be an array of {{id, value}} objects, "
-                                        f"got {type(value).__name__}")
     out: dict[int, Any] = {}
     for i, item in enumerate(value):
         at = f"{where}[{i}]"
-        if not isinstance(item, dict):
+        if item.__class__ is not dict:
             raise Invalid("INVALID_FIELDS", f"{at} must be an {{id, value}} object, got {type(item).__name__}")
         if "id" in item:
-            fid = as_int(item["id"], f"{at}.id")
-        elif isinstance(item.get("name"), str):
+            fid = _read_one(_FIELD_READ["id"], item["id"], f"{at}.", "id")
+        elif item.get("name").__class__ is str:
             fid = catalog.by_name.get(item["name"])
             if fid is None:
                 note(f"{at}.name", item["name"], None, "unknown custom field name ignored", "unverified")
@@ -430,15 +204,42 @@ def _read_fields(value: Any, where: str, catalog: FieldCatalog) -> list:
         if fid not in catalog.by_id:
             note(f"{at}.id", fid, None, "unknown custom field id ignored (not declared for the account)", "unverified")
             continue
-        raw_value = item.get("value")
-        if isinstance(raw_value, (dict, list)):
-            raise Invalid("INVALID_FIELDS", f"{at}.value must be a string, number or boolean, "
-                                            f"got {type(raw_value).__name__}")
-        if isinstance(raw_value, bool):
-            note(f"{at}.value", raw_value, str(raw_value).lower(), "boolean stored as its text", "unverified")
-            raw_value = str(raw_value).lower()
-        out[fid] = as_text(raw_value, f"{at}.value")
+        out[fid] = _read_one(_FIELD_READ["value"], item.get("value"), f"{at}.", "value", "INVALID_FIELDS")
     return [[fid, val] for fid, val in out.items()]
+
+
+def read_order(raw: Any, where: str) -> dict:
+    """One order of ``POST /orders``, read with :data:`~.schemas.ORDER`: the stored shape (every
+    key, ``None`` when not sent). Raises :class:`Invalid` naming the field and the rule (the
+    order fails alone)."""
+    if raw.__class__ is not dict:
+        raise Invalid("INVALID_ORDER", f"{where} must be an order object, got {type(raw).__name__}")
+    values, problems = schemas.ORDER.read(raw, f"{where}.")
+    if problems:
+        raise Invalid("INVALID_ORDER", say(problems[0].path, problems[0].message))
+    order = dict.fromkeys(ORDER_STORED)
+    order.update(values)
+    order["items"] = [_read_item(item, f"{where}.items[{i}]") for i, item in enumerate(order["items"] or ())]
+    if order["externalCustomerId"] is None and order["email"] is None and order["phone"] is None:
+        raise Invalid("INVALID_ORDER", f"{where}: one of externalCustomerId, email or phone is required")
+    if order["currency"] is None and raw.get("currency") is None:
+        note(f"{where}.currency", raw.get("currency"), None, "currency is required by the vendor's order guide but "
+                                                             "accepted without it", "unverified")
+    return order
+
+
+def _read_item(raw: Any, where: str) -> dict:
+    if raw.__class__ is not dict:
+        raise Invalid("INVALID_ITEM", f"{where} must be an object {{externalItemId, name, quantity, cost, ...}}, "
+                                      f"got {type(raw).__name__}")
+    values, problems = schemas.ITEM.read(raw, f"{where}.")
+    if problems:
+        raise Invalid("INVALID_ITEM", say(problems[0].path, problems[0].message))
+    for key in ("url", "imageUrl"):
+        if values.get(key) is None and raw.get(key) is None:
+            note(f"{where}.{key}", raw.get(key), None, f"{key} is required by the vendor's order reference but "
+                                                       f"accepted without it", "unverified")
+    return {key: values.get(key) for key in ITEM_STORED}
 
 
 # -- the stored contact -------------------------------------------------------------------
@@ -561,194 +362,6 @@ def new_contact(contact_id: int, now: str) -> dict:
             "deleted": False, "created": now, "updated": now}
 
 
-# -- import options -----------------------------------------------------------------------
-def _names(value: Any, field: str) -> list[str]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise EsputnikError(f"{field} must be an array of segment names, got {type(value).__name__}")
-    out = []
-    for i, name in enumerate(value):
-        if not isinstance(name, str) or not name.strip():
-            raise EsputnikError(f"{field}[{i}] must be a non-empty segment name, got {name!r}")
-        out.append(name.strip())
-    return out
-
-
-def _bool(value: Any, field: str, default: bool = False) -> bool:
-    if value is None:
-        return default
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        cast = value.strip().lower() == "true"
-        note(field, value, cast, "boolean sent as text read as a boolean", "unverified")
-        return cast
-    raise EsputnikError(f"{field} must be true or false, got {value!r}")
-
-
-def read_import_options(body: dict, catalog: FieldCatalog, allowed_keys: frozenset) -> dict:
-    """The options of a bulk import or upload, checked (400 on a broken rule)."""
-    for key in body.keys() - allowed_keys:
-        note(key, body[key], None, "unknown request key ignored", "ignored")
-    dedupe = body.get("dedupeOn")
-    if dedupe is None:
-        dedupe = "email"
-    if dedupe not in DEDUPE_ON:
-        raise EsputnikError(f"dedupeOn must be one of {', '.join(DEDUPE_ON)}, got {dedupe!r}")
-    options: dict[str, Any] = {"dedupeOn": dedupe, "fieldId": None}
-    if dedupe == "fieldId":
-        if body.get("fieldId") is None:
-            raise EsputnikError("fieldId is required when dedupeOn is fieldId: the id of the custom field "
-                                "to match on")
-        try:
-            options["fieldId"] = as_int(body["fieldId"], "fieldId")
-        except Invalid as exc:
-            raise EsputnikError(exc.message) from None
-    elif body.get("fieldId") is not None:
-        note("fieldId", body["fieldId"], None, "ignored: dedupeOn is not fieldId", "ignored")
-    options["standard"] = _standard_fields(body.get("contactFields"))
-    options["custom"] = _custom_ids(body.get("customFieldsIDs"))
-    options["groupNames"] = _names(body.get("groupNames"), "groupNames")
-    options["groupNamesExclude"] = _names(body.get("groupNamesExclude"), "groupNamesExclude")
-    options["restoreDeleted"] = _bool(body.get("restoreDeleted"), "restoreDeleted")
-    event = body.get("eventKeyForNewContacts")
-    if event is not None:
-        check_event_key(event, "eventKeyForNewContacts", 100)
-    options["eventKey"] = event
-    return options
-
-
-def _standard_fields(value: Any) -> list | None:
-    if value is None:
-        return None
-    if not isinstance(value, list):
-        raise EsputnikError(f"contactFields must be an array of field names, got {type(value).__name__}")
-    out = []
-    for i, name in enumerate(value):
-        if name in STANDARD_FIELDS:
-            out.append(name)
-        elif name == "webPush":  # the vendor spells the channel type both ways
-            out.append("webpush")
-        else:
-            note(f"contactFields[{i}]", name, None, f"unknown standard field ignored; known: "
-                                                     f"{', '.join(STANDARD_FIELDS)}", "ignored")
-    return out
-
-
-def _custom_ids(value: Any) -> list | None:
-    if value is None:
-        return None
-    if not isinstance(value, list):
-        raise EsputnikError(f"customFieldsIDs must be an array of custom field ids, got {type(value).__name__}")
-    try:
-        return [as_int(v, f"customFieldsIDs[{i}]") for i, v in enumerate(value)]
-    except Invalid as exc:
-        raise EsputnikError(exc.message) from None
-
-
-# -- orders ---------------------------------------------------------------------------------
-def _order_number(value: Any, field: str) -> int | float | None:
-    """A money amount or a quantity; a number sent as text is read as the number, and an
-    empty text as no value, each with a note (the WooCommerce plugin sends both)."""
-    if value is None:
-        return None
-    if _is_int(value) or (isinstance(value, float) and math.isfinite(value)):
-        return value
-    if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            note(field, value, None, "empty text read as no value", "unverified")
-            return None
-        try:
-            number = int(text) if _INTEGER.fullmatch(text) else float(text)
-        except ValueError:
-            number = None
-        if number is not None and (not isinstance(number, float) or math.isfinite(number)):
-            note(field, value, number, "number sent as text read as a number", "unverified")
-            return number
-    raise Invalid("INVALID_VALUE", f"{field} must be a number, got {value!r}")
-
-
-def _read_item(raw: Any, where: str) -> dict:
-    if not isinstance(raw, dict):
-        raise Invalid("INVALID_ITEM", f"{where} must be an object {{externalItemId, name, quantity, cost, ...}}, "
-                                      f"got {type(raw).__name__}")
-    item: dict[str, Any] = {}
-    for key, value in raw.items():
-        if key in ITEM_TEXTS:
-            item[key] = as_text(value, f"{where}.{key}")
-        elif key in ITEM_NUMBERS:
-            item[key] = _order_number(value, f"{where}.{key}")
-        else:
-            note(f"{where}.{key}", value, None, "unknown order item key ignored", "ignored")
-    for key in ("externalItemId", "name", "quantity", "cost"):
-        if item.get(key) is None:
-            raise Invalid("INVALID_ITEM", f"{where}.{key} is required")
-    for key in ("url", "imageUrl"):
-        if item.get(key) is None and raw.get(key) is None:
-            note(f"{where}.{key}", raw.get(key), None, f"{key} is required by the vendor's order reference but "
-                                                       f"accepted without it", "unverified")
-    return {key: item.get(key) for key in ITEM_TEXTS + ITEM_NUMBERS}
-
-
-def read_order(raw: Any, where: str) -> dict:
-    """One order of ``POST /orders``, checked: the stored shape (every key, ``None`` when not
-    sent). Raises :class:`Invalid` naming the field and the rule (the order fails alone)."""
-    if not isinstance(raw, dict):
-        raise Invalid("INVALID_ORDER", f"{where} must be an order object, got {type(raw).__name__}")
-    order: dict[str, Any] = dict.fromkeys(ORDER_TEXTS + ORDER_NUMBERS + ("status", "date", "email", "phone",
-                                                                        "additionalInfo"))
-    order["items"] = []
-    for key, value in raw.items():
-        at = f"{where}.{key}"
-        if key in ORDER_TEXTS:
-            order[key] = as_text(value, at)
-        elif key in ORDER_NUMBERS:
-            order[key] = _order_number(value, at)
-        elif key == "status":
-            if value not in ORDER_STATUSES:
-                raise Invalid("INVALID_ORDER", f"{at} must be one of {', '.join(ORDER_STATUSES)}, got {value!r}")
-            order["status"] = value
-        elif key == "date":
-            text = as_text(value, at)
-            if text is not None:
-                try:
-                    datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
-                except ValueError:
-                    raise Invalid("INVALID_ORDER", f"{at} must be an ISO 8601 date and time "
-                                                   f"(2024-07-11T10:00:00+03:00), got {value!r}") from None
-            order["date"] = text
-        elif key == "email":
-            text = as_text(value, at)
-            order["email"] = check_email(text, at) if text is not None else None
-        elif key == "phone":
-            text = as_text(value, at)
-            order["phone"] = check_phone(text, at) if text is not None else None
-        elif key == "additionalInfo":
-            if not (_is_scalar(value) or (isinstance(value, dict) and all(_is_scalar(v) for v in value.values()))):
-                raise Invalid("INVALID_ORDER", f"{at} must be a text or an object of texts, got {value!r}")
-            order["additionalInfo"] = value
-        elif key == "items":
-            if value is None:
-                continue
-            if not isinstance(value, list):
-                raise Invalid("INVALID_ITEM", f"{at} must be an array of items, got {type(value).__name__}")
-            order["items"] = [_read_item(item, f"{at}[{i}]") for i, item in enumerate(value)]
-        else:
-            note(at, value, None, "unknown order key ignored", "ignored")
-    for key, what in (("externalOrderId", "the order's id in your system"), ("totalCost", "the order's total"),
-                      ("status", f"one of {', '.join(ORDER_STATUSES)}"), ("date", "when the order was placed")):
-        if order[key] is None:
-            raise Invalid("INVALID_ORDER", f"{where}.{key} is required: {what}")
-    if order["externalCustomerId"] is None and order["email"] is None and order["phone"] is None:
-        raise Invalid("INVALID_ORDER", f"{where}: one of externalCustomerId, email or phone is required")
-    if order["currency"] is None and raw.get("currency") is None:
-        note(f"{where}.currency", raw.get("currency"), None, "currency is required by the vendor's order guide but "
-                                                             "accepted without it", "unverified")
-    return order
-
-
 # -- the backend ----------------------------------------------------------------------------
 class Backend:
     """One eSputnik account: its contacts, segments, orders, events, unsubscribed addresses and
@@ -840,7 +453,7 @@ class Backend:
         return found[0] if found else None
 
     def _live(self, contact_id: Any):
-        doc = self.contacts.find("id", contact_id) if _is_int(contact_id) else None
+        doc = self.contacts.find("id", contact_id) if contact_id.__class__ is int else None
         if doc is None or doc["deleted"]:
             raise not_found(f"contact with id={contact_id!r} not found")
         return doc
@@ -862,36 +475,31 @@ class Backend:
     def _note_unsubscribed(self, incoming: dict, where: str) -> None:
         email = incoming.get("email")
         if email is not None and self.unsubscribed.find_id("email", email) is not None:
-            note(_at(where, "channels"), email, email, "the email address is on the account's unsubscribed list; "
+            note(f"{where}.channels" if where else "channels", email, email, "the email address is on the account's unsubscribed list; "
                  "writing the contact leaves it there (emails/unsubscribed/delete removes it)", "unverified")
 
     def _normalize_one(self, raw: Any, where: str = "") -> dict:
         try:
-            incoming = normalize_contact(raw, where, self.catalog)
+            incoming = read_contact(raw, where, self.catalog)
         except Invalid as exc:
             raise EsputnikError(exc.message) from None
         self._note_unsubscribed(incoming, where)
         return incoming
 
     @staticmethod
-    def _query_int(args: dict, name: str, default: int, low: int, high: int | None) -> int:
-        raw = args.get(name)
-        if raw in (None, ""):
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise EsputnikError(f"{name} must be an integer, got {raw!r}") from None
-        if value < low or (high is not None and value > high):
-            bound = f"{low}..{high}" if high is not None else f"≥ {low}"
-            raise EsputnikError(f"{name} must be {bound}, got {value}")
-        return value
+    def read_query(shape, args) -> dict:
+        """A query string read with ``shape`` (an empty parameter is not sent); 400 naming the
+        parameter and the rule."""
+        values, problems = shape.read({key: value for key, value in args.items() if value != ""})
+        if problems:
+            raise refused(problems)
+        return values
 
-    def _page(self, args: dict) -> tuple[int, int]:
+    def _page(self, args) -> tuple[int, int]:
         """``startindex`` (1-based, default 1) and ``maxrows`` (default and max 500) as a slice."""
-        start = self._query_int(args, "startindex", 1, 1, None)
-        rows = self._query_int(args, "maxrows", MAX_ROWS, 1, MAX_ROWS)
-        return start - 1, start - 1 + rows
+        page = self.read_query(schemas.PAGE, args)
+        start = page["startindex"]
+        return start - 1, start - 1 + page["maxrows"]
 
     # -- segments -----------------------------------------------------------------------
     def _segment(self, name: str, *, create: bool) -> dict | None:
@@ -953,26 +561,16 @@ class Backend:
         verb = "attach" if attach else "detach"
         group_id = self._group_id(raw_group_id)
         kinds = [k for k in ("contactIds", "externalCustomerIds") if body.get(k) not in (None, [])]
-        for key in body.keys() - {"contactIds", "externalCustomerIds"}:
-            note(key, body[key], None, "unknown request key ignored", "ignored")
         if len(kinds) > 1:
             raise EsputnikError(f"{verb}: send contactIds or externalCustomerIds, not both")
-        ids: list = []
-        if kinds:
-            ids = body[kinds[0]]
-            if not isinstance(ids, list):
-                raise EsputnikError(f"{kinds[0]} must be an array, got {type(ids).__name__}")
-            if len(ids) > MAX_SEGMENT_IDS:
-                raise EsputnikError(f"{kinds[0]}: at most {MAX_SEGMENT_IDS} ids per request, got {len(ids)}")
-        elif attach:
+        values, problems = schemas.SEGMENT_CONTACTS.read(body)
+        if problems:
+            raise refused(problems)
+        if not kinds and attach:
             raise EsputnikError("attach: send contactIds or externalCustomerIds (1 to 500 ids)")
-        keys = []
-        for i, value in enumerate(ids):
-            try:
-                keys.append(("id", as_int(value, f"contactIds[{i}]")) if kinds[0] == "contactIds"
-                            else ("ext", as_text(value, f"externalCustomerIds[{i}]")))
-            except Invalid as exc:
-                raise EsputnikError(exc.message) from None
+        ids = body[kinds[0]] if kinds else []
+        index = "id" if kinds and kinds[0] == "contactIds" else "ext"
+        keys = [(index, key) for key in values[kinds[0]]] if kinds else []
         with self.store.transaction():
             group = self.groups.find("id", group_id)
             if group is None:
@@ -1013,17 +611,14 @@ class Backend:
     # -- single contacts --------------------------------------------------------------------
     def subscribe(self, body: dict) -> dict:
         """Double opt-in: create with an unconfirmed email, or update all but the existing channels."""
-        for key in body.keys() - SUBSCRIBE_KEYS:
-            note(key, body[key], None, "unknown request key ignored", "ignored")
-        if body.get("contact") is None:
-            raise EsputnikError("contact is required: the contact to subscribe")
-        incoming = self._normalize_one(body["contact"], "contact")
+        values, problems = schemas.SUBSCRIBE.read(body)
+        if problems:
+            raise refused(problems)
+        incoming = self._normalize_one(values["contact"], "contact")
         if "email" not in incoming and "sms" not in incoming:
             raise EsputnikError("contact.channels must hold an email or an sms channel")
-        names = _names(body.get("groups"), "groups")
-        form = body.get("formType")
-        if form is not None and not isinstance(form, str):
-            raise EsputnikError(f"formType must be a string, got {type(form).__name__}")
+        names = values.get("groups") or []
+        form = values.get("formType")
         with self.store.transaction():
             doc = self._match_email_or_phone(incoming)
             self._check_external_id(incoming, doc and doc["id"])
@@ -1217,12 +812,10 @@ class Backend:
 
         Answers ``None`` (an empty 200) or ``{"failedOrders": [...]}``.
         """
-        orders = body.get("orders")
-        if not isinstance(orders, list) or not 1 <= len(orders) <= MAX_ORDERS:
-            raise EsputnikError(f"orders is required: an array of 1 to {MAX_ORDERS} orders"
-                                + ("" if orders is None else f", got {len(orders) if isinstance(orders, list) else type(orders).__name__}"))
-        for key in body.keys() - {"orders"}:
-            note(key, body[key], None, "unknown request key ignored", "ignored")
+        values, problems = schemas.ORDERS.read(body)
+        if problems:
+            raise refused(problems)
+        orders = values["orders"]
         with collector_paused(len(orders)):  # a thousand orders are built with the collector paused
             failed = self._add_orders(orders)
         return {"failedOrders": self.shaped(failed)} if failed else None
@@ -1234,7 +827,7 @@ class Backend:
                 accepted.append((i, read_order(raw, f"orders[{i}]")))
             except Invalid as exc:
                 ext_id = raw.get("externalOrderId") if isinstance(raw, dict) else None
-                failed.append({"index": i, "externalOrderId": ext_id if _is_scalar(ext_id) else None,
+                failed.append({"index": i, "externalOrderId": ext_id if json_type(ext_id) in _SCALARS else None,
                                "message": exc.message})
         with self.store.transaction():
             now = self.now()
@@ -1278,7 +871,7 @@ class Backend:
         doc = new_contact(self.ids.number(self.contact_ns), now)
         for key in ("firstName", "lastName"):
             try:
-                doc[key] = check_name(order[key], f"{where}.{key}") if order[key] is not None else None
+                doc[key] = _read_one(_CONTACT_NAME[key], order[key], f"{where}.", key) if order[key] is not None else None
             except Invalid as exc:
                 note(f"{where}.{key}", order[key], None, f"not given to the contact the order creates: {exc.message}",
                      "unverified")
@@ -1297,37 +890,23 @@ class Backend:
         """``POST /event``: store one event ``{type, key, params, at}``; no contact is touched."""
         if size > MAX_EVENT_BYTES:
             raise EsputnikError(f"request body must be at most 20 kB ({MAX_EVENT_BYTES} bytes), got {size} bytes")
-        for key in body.keys() - EVENT_KEYS:
-            note(key, body[key], None, "unknown request key ignored", "ignored")
-        if body.get("eventTypeKey") is None:
-            raise EsputnikError("eventTypeKey is required: the event type's key (1 to 100 characters)")
-        event_type = check_event_key(body["eventTypeKey"], "eventTypeKey", 100)
-        raw_params = body.get("params")
-        if raw_params is None:
-            raw_params = []
-        if not isinstance(raw_params, list):
-            raise EsputnikError(f"params must be an array of {{name, value}} objects, got {type(raw_params).__name__}")
+        values, problems = schemas.EVENT.read(body)
+        if problems:
+            raise refused(problems)
         params: dict[str, Any] = {}
-        for i, item in enumerate(raw_params):
-            if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"].strip():
-                raise EsputnikError(f"params[{i}] must be a {{name, value}} object with a non-empty name, got {item!r}")
-            if not _is_scalar(item.get("value")):
-                raise EsputnikError(f"params[{i}].value must be a string, number, boolean or null, "
-                                    f"got {type(item['value']).__name__}")
-            for extra in item.keys() - {"name", "value"}:
-                note(f"params[{i}].{extra}", item[extra], None, "unknown parameter key ignored", "ignored")
+        for i, item in enumerate(values.get("params") or ()):
+            at = f"params[{i}]"
+            read, problems = schemas.EVENT_PARAM.read(item, f"{at}.") if item.__class__ is dict else (None, None)
+            if read is None or any(p.path == f"{at}.name" for p in problems):
+                raise EsputnikError(f"{at} must be a {{name, value}} object with a non-empty name, got {item!r}")
+            if problems:
+                raise refused(problems)
             if item["name"] in params:
-                note(f"params[{i}].name", item["name"], item["name"], "the same parameter twice: the later value is "
-                                                                      "kept", "unverified")
-            params[item["name"]] = item.get("value")
-        key_value = body.get("keyValue")
-        if key_value is not None and not (isinstance(key_value, str) and not key_value.strip()):
-            if not isinstance(key_value, (str, int)) or isinstance(key_value, bool):
-                raise EsputnikError(f"keyValue must be a string, got {type(key_value).__name__}")
-            key = check_event_key(as_text(key_value, "keyValue"), "keyValue", 300)
-        else:
-            if key_value is not None:
-                note("keyValue", key_value, None, "empty value treated as not sent", "unverified")
+                note(f"{at}.name", item["name"], item["name"], "the same parameter twice: the later value is kept",
+                     "unverified")
+            params[item["name"]] = read.get("value")
+        event_type, key = values["eventTypeKey"], values.get("keyValue")
+        if key is None:
             found = next((params[name] for name in EVENT_KEY_PARAMS if params.get(name) not in (None, "")), None)
             if found is None:
                 raise EsputnikError(f"keyValue is required unless params carry one of {', '.join(EVENT_KEY_PARAMS)} "
@@ -1338,18 +917,14 @@ class Backend:
     # -- unsubscribed email addresses -------------------------------------------------------
     def change_unsubscribed(self, body: dict, *, add: bool) -> None:
         """Mark (``add``) or unmark email addresses as unsubscribed: addresses, not contacts."""
-        emails = body.get("emails")
-        if not isinstance(emails, list) or not all(isinstance(e, str) for e in emails):
-            raise EsputnikError("emails is required: an array of email address strings"
-                                + ("" if emails is None else f", got {emails!r}"[:200]))
-        for key in body.keys() - {"emails"}:
-            note(key, body[key], None, "unknown request key ignored", "ignored")
+        values, problems = schemas.EMAILS.read(body)
+        if problems:
+            raise refused(problems)
         wanted = []
-        for i, sent in enumerate(emails):
+        for i, sent in enumerate(values["emails"]):
             try:
-                text = as_text(sent, f"emails[{i}]")
-                email = check_email(text, f"emails[{i}]") if text is not None else None
-            except Invalid:
+                email = _UNSUBSCRIBED(sent, "", f"emails[{i}]")
+            except Refused:
                 email = None
             if email is None:
                 note(f"emails[{i}]", sent, None, "not an email address: ignored", "unverified")
