@@ -7,7 +7,7 @@ import itertools
 import json
 from pathlib import Path
 
-from emulator.vendors.esputnik import VENDOR, model
+from emulator.vendors.esputnik import VENDOR, model, schemas
 
 AUTH = ("demo", "esputnik-demo-key")
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,7 +44,7 @@ def _stored_orders(backend, count: int) -> None:
             "url": "https://shop.example.com/p/1", "imageUrl": "https://shop.example.com/i/1.jpg", "description": None}
     docs = []
     for n in range(count):
-        doc = dict.fromkeys(model.ORDER_STORED)
+        doc = dict.fromkeys(schemas.ORDER_STORED)
         doc.update(externalOrderId=f"stored-{n}", totalCost=12.5, status="DELIVERED", currency="EUR",
                    date="2026-01-01T00:00:00+00:00", email=f"stored{n}@example.com", items=[dict(item)],
                    contactId=50_000_000 + n, updated="2026-01-01T00:00:00.000Z")

@@ -17,18 +17,8 @@ from emulator.core.store import DuplicateKey
 
 from . import schemas
 from .errors import EsputnikError, not_found
-from .model import (
-    VENDOR,
-    Backend,
-    Invalid,
-    _keys_of,
-    apply_incoming,
-    channel_value,
-    new_contact,
-    read_contact,
-    refused,
-)
-from .schemas import CHANNELS, FieldCatalog, mask_link
+from .model import VENDOR, Backend, _keys_of, apply_incoming, channel_value, new_contact
+from .schemas import CHANNELS, FieldCatalog, Invalid, mask_link, read_contact, refused
 
 log = logging.getLogger("emulator.esputnik")
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from emulator.core.errors import EmulatorError
 from emulator.core.journal import note
-from emulator.core.payload import Problem, Refused
+from emulator.core.payload import Refused
 from emulator.core.store import collector_paused
 from emulator.core.strict_json import json_type
 
@@ -35,211 +35,26 @@ from .errors import EsputnikError, not_found
 from .schemas import (
     ADDRESS_KEYS,
     ADDRESS_PARTS,
-    CHANNEL_TYPES,
     CHANNELS,
     EVENT_KEY_PARAMS,
     MAX_EVENT_BYTES,
     STANDARD_FIELDS,
     FieldCatalog,
-    say,
+    Invalid,
+    read_contact,
+    read_one,
+    read_order,
+    refused,
 )
 
 VENDOR = "esputnik"
 
 _WHOLE_FIELDS = tuple(key for key in STANDARD_FIELDS if key not in ADDRESS_PARTS)
 INDEX_OF_CHANNEL = {"email": "email", "sms": "sms", "mobilepush": "push", "webpush": "webpush"}
-ORDER_STORED = tuple(schemas.ORDER.fields)
-"""An order's stored keys (every one, null when not sent)."""
-ITEM_STORED = tuple(schemas.ITEM.fields)
 _NON_DIGITS = re.compile(r"\D")
-_NOT_SENT = object()
-_CHANNEL_VALUE = schemas.CHANNEL_VALUES.readers
-_CHANNEL_READ = schemas.CHANNEL.readers
-_FIELD_READ = schemas.CUSTOM_FIELD.readers
-_CONTACT_ID = schemas.CONTACT.readers["id"]
 _CONTACT_NAME = schemas.CONTACT.readers
-_UNSUBSCRIBED = _CHANNEL_VALUE["email"]
+_UNSUBSCRIBED = schemas.CHANNEL_VALUES.readers["email"]
 _SCALARS = frozenset(("string", "number", "boolean", "null"))
-
-
-class Invalid(Exception):
-    """One contact (or one request) breaks a rule: a 400 for single calls, a failedContacts entry in bulk."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code, self.message = code, message
-
-
-def refused(problems: list[Problem]) -> EsputnikError:
-    """The 400 of a request whose body has ``problems``: the first, worded as the vendor does."""
-    return EsputnikError(say(problems[0].path, problems[0].message))
-
-
-def _contact_problem(problem: Problem, prefix: str) -> Invalid:
-    key = problem.path[len(prefix):]
-    code = schemas.CONTAINER_CODES.get(key) or schemas.CONTACT_CODES.get(problem.reason, "INVALID_VALUE")
-    return Invalid(code, say(problem.path, problem.message))
-
-
-def _read_one(read, value: Any, at: str, key: str, code: str | None = None) -> Any:
-    """One value read with a declared field's reader; a refusal is :class:`Invalid` (``code``, or
-    the one its reason gives)."""
-    try:
-        return read(value, at, key)
-    except Refused as exc:
-        problem = exc.problems[0] if exc.problems else Problem(at + key + exc.where, exc.reason, exc.message)
-        raise Invalid(code or schemas.CONTACT_CODES.get(problem.reason, "INVALID_VALUE"),
-                      say(problem.path, problem.message)) from None
-
-
-# -- reading a contact -------------------------------------------------------------------------
-def read_contact(raw: Any, where: str, catalog: FieldCatalog, *, allow_id: bool = False) -> dict:
-    """The sent contact as ``{standard field: value, "fields": [[id, value]...]}`` (only sent keys),
-    read with :data:`~.schemas.CONTACT`.
-
-    Channels are flattened to their type (``"email": "a@b.c"``), their ``device`` /
-    ``webPushSubscription`` objects kept under ``"members"``; ``None`` means "sent as null"
-    (the field is cleared), while an empty or blank value is left out ("not sent").
-    Raises :class:`Invalid` naming the field and the rule.
-    """
-    if raw.__class__ is not dict:
-        raise Invalid("INVALID_CONTACT", f"{where or 'the contact'} must be a JSON object, got {type(raw).__name__}")
-    prefix = f"{where}." if where else ""
-    sent_id = raw.get("id")
-    if sent_id is not None:
-        raw = {key: value for key, value in raw.items() if key != "id"}
-    out, problems = schemas.CONTACT.read(raw, prefix)
-    if problems:
-        raise _contact_problem(problems[0], prefix)
-    if sent_id is not None:
-        if allow_id:
-            out["id"] = _read_one(_CONTACT_ID, sent_id, prefix, "id")
-        else:
-            note(f"{prefix}id", sent_id, None, "ignored: contact ids are assigned by the vendor", "ignored")
-    book = out.pop("addressBookId", None)
-    if book is not None and book != catalog.book_id:
-        note(f"{prefix}addressBookId", raw["addressBookId"], catalog.book_id,
-             "ignored: not the account's address book (see GET /addressbooks)", "unverified")
-    channels = out.pop("channels", None)
-    if channels:
-        _read_channels(channels, f"{prefix}channels", out)
-    if "address" in out:
-        address = _read_address(out.pop("address"), f"{prefix}address")
-        if address is not _NOT_SENT:
-            out["address"] = address
-    if "fields" in out:
-        out["fields"] = _read_fields(out["fields"], f"{prefix}fields", catalog)
-    return out
-
-
-def _read_channels(channels: list, where: str, out: dict) -> None:
-    for i, item in enumerate(channels):
-        at = f"{where}[{i}]"
-        if item.__class__ is not dict:
-            raise Invalid("INVALID_CONTACT", f"{at} must be a {{type, value}} object, got {type(item).__name__}")
-        sent_type = item.get("type")
-        kind = CHANNEL_TYPES.get(sent_type) if sent_type.__class__ is str else None
-        if kind is None:
-            raise Invalid("INVALID_CHANNEL", f"{at}.type must be one of {', '.join(CHANNEL_TYPES)}, got {sent_type!r}")
-        sent_value = item.get("value")
-        if sent_value.__class__ is str and not sent_value.strip():
-            # the WooCommerce plugin sends {"type": "sms", "value": ""} for a customer without a phone
-            note(f"{at}.value", sent_value, None, f"{kind} channel with an empty value ignored: not stored, "
-                                                  f"not matched on", "unverified")
-            continue
-        if kind in out:
-            raise Invalid("INVALID_CHANNEL", f"{where}: one {kind!r} channel per contact, got several")
-        if sent_value is None:
-            raise Invalid("INVALID_CHANNEL", f"{at}.value is required: a non-empty {kind} value")
-        out[kind] = _read_one(_CHANNEL_VALUE.get(kind) or _CHANNEL_VALUE["other"], sent_value, f"{at}.", "value")
-        if len(item) > 2:
-            members = {}
-            for extra in item.keys() - {"type", "value"}:
-                read = _CHANNEL_READ.get(extra)
-                if read is None:
-                    note(f"{at}.{extra}", item[extra], None, "unknown channel key ignored", "ignored")
-                    continue
-                member = _read_one(read, item[extra], f"{at}.", extra, "INVALID_CHANNEL")
-                if member is not None:
-                    fields = schemas.CHANNEL.fields[extra].shape.fields
-                    members[extra] = {key: member[key] for key in fields if key in member}
-            if members:
-                out.setdefault("members", {})[kind] = {name: members[name] for name in ("device", "webPushSubscription")
-                                                       if name in members}
-
-
-def _read_address(address: dict | None, where: str) -> dict | None | object:
-    """The address with its four parts (a part not sent is null); ``_NOT_SENT`` when every
-    part is empty (the WooCommerce plugin sends ``""`` for each part it does not know)."""
-    if address is None:
-        return None
-    values, problems = schemas.ADDRESS.read(address, f"{where}.")
-    if problems:
-        raise _contact_problem(problems[0], "")
-    if not any(value is not None for value in values.values()):
-        if not address:
-            note(where, address, None, "empty address treated as not sent", "unverified")
-        return _NOT_SENT
-    return {key: values.get(key) for key in ADDRESS_KEYS}
-
-
-def _read_fields(value: list | None, where: str, catalog: FieldCatalog) -> list:
-    if value is None:
-        return []
-    out: dict[int, Any] = {}
-    for i, item in enumerate(value):
-        at = f"{where}[{i}]"
-        if item.__class__ is not dict:
-            raise Invalid("INVALID_FIELDS", f"{at} must be an {{id, value}} object, got {type(item).__name__}")
-        if "id" in item:
-            fid = _read_one(_FIELD_READ["id"], item["id"], f"{at}.", "id")
-        elif item.get("name").__class__ is str:
-            fid = catalog.by_name.get(item["name"])
-            if fid is None:
-                note(f"{at}.name", item["name"], None, "unknown custom field name ignored", "unverified")
-                continue
-            note(f"{at}.name", item["name"], fid, "custom field name resolved to its id", "unverified")
-        else:
-            raise Invalid("INVALID_FIELDS", f"{at} must have an integer id (or a field name)")
-        if fid not in catalog.by_id:
-            note(f"{at}.id", fid, None, "unknown custom field id ignored (not declared for the account)", "unverified")
-            continue
-        out[fid] = _read_one(_FIELD_READ["value"], item.get("value"), f"{at}.", "value", "INVALID_FIELDS")
-    return [[fid, val] for fid, val in out.items()]
-
-
-def read_order(raw: Any, where: str) -> dict:
-    """One order of ``POST /orders``, read with :data:`~.schemas.ORDER`: the stored shape (every
-    key, ``None`` when not sent). Raises :class:`Invalid` naming the field and the rule (the
-    order fails alone)."""
-    if raw.__class__ is not dict:
-        raise Invalid("INVALID_ORDER", f"{where} must be an order object, got {type(raw).__name__}")
-    values, problems = schemas.ORDER.read(raw, f"{where}.")
-    if problems:
-        raise Invalid("INVALID_ORDER", say(problems[0].path, problems[0].message))
-    order = dict.fromkeys(ORDER_STORED)
-    order.update(values)
-    order["items"] = [_read_item(item, f"{where}.items[{i}]") for i, item in enumerate(order["items"] or ())]
-    if order["externalCustomerId"] is None and order["email"] is None and order["phone"] is None:
-        raise Invalid("INVALID_ORDER", f"{where}: one of externalCustomerId, email or phone is required")
-    if order["currency"] is None and raw.get("currency") is None:
-        note(f"{where}.currency", raw.get("currency"), None, "currency is required by the vendor's order guide but "
-                                                             "accepted without it", "unverified")
-    return order
-
-
-def _read_item(raw: Any, where: str) -> dict:
-    if raw.__class__ is not dict:
-        raise Invalid("INVALID_ITEM", f"{where} must be an object {{externalItemId, name, quantity, cost, ...}}, "
-                                      f"got {type(raw).__name__}")
-    values, problems = schemas.ITEM.read(raw, f"{where}.")
-    if problems:
-        raise Invalid("INVALID_ITEM", say(problems[0].path, problems[0].message))
-    for key in ("url", "imageUrl"):
-        if values.get(key) is None and raw.get(key) is None:
-            note(f"{where}.{key}", raw.get(key), None, f"{key} is required by the vendor's order reference but "
-                                                       f"accepted without it", "unverified")
-    return {key: values.get(key) for key in ITEM_STORED}
 
 
 # -- the stored contact -------------------------------------------------------------------
@@ -871,7 +686,7 @@ class Backend:
         doc = new_contact(self.ids.number(self.contact_ns), now)
         for key in ("firstName", "lastName"):
             try:
-                doc[key] = _read_one(_CONTACT_NAME[key], order[key], f"{where}.", key) if order[key] is not None else None
+                doc[key] = read_one(_CONTACT_NAME[key], order[key], f"{where}.", key) if order[key] is not None else None
             except Invalid as exc:
                 note(f"{where}.{key}", order[key], None, f"not given to the contact the order creates: {exc.message}",
                      "unverified")
