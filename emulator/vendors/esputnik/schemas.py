@@ -444,11 +444,13 @@ EVENT = Shape("EsputnikEvent", {
                       messages={"type": "must be an array of {{name, value}} objects, got {pytype}"}),
 }, VALUES, doc="POST /event: one event, at most 20 kB")
 
+_EMAILS_REQUIRED = "is required: an array of email address strings"
 EMAILS = Shape("EsputnikEmails", {
-    "emails": List(Text(fixes=AS_SENT), required=True, doc="email addresses (not contacts); one that is not an "
-                                                            "address is ignored, noted",
-                   messages=dict.fromkeys(("required", "null", "type"), "is required: an array of email address "
-                                                                         "strings")),
+    "emails": List(Text(fixes=AS_SENT, messages=dict.fromkeys(("null", "type"), "must be an email address string, "
+                                                                                   "got {sent!r}")),
+                   required=True, doc="email addresses (not contacts); one that is not an address is ignored, noted",
+                   messages={**dict.fromkeys(("required", "null"), _EMAILS_REQUIRED),
+                             "type": _EMAILS_REQUIRED + ", got {sent!r}"}),
 }, VALUES)
 
 # -- queries (their values are text) --------------------------------------------------------------
