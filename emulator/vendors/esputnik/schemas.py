@@ -7,9 +7,9 @@ kept as its digits (``cast``). A key the vendor does not know is left out (``ign
 Messages name the field and the rule in the vendor's words (``firstName must be a string,
 got int``); :func:`say` puts the path in front.
 
-The contact (:data:`CONTACT`) is read by :func:`emulator.vendors.esputnik.model.read_contact`
-with these fields, since its channels, custom fields and address need the account's catalogue
-(:class:`FieldCatalog`, from the fixture).
+A contact (:data:`CONTACT`) and an order (:data:`ORDER`) are read by :func:`read_contact` and
+:func:`read_order` below with these fields: a channel's value is read by its type, and custom
+fields by the account's catalogue (:class:`FieldCatalog`, from the fixture).
 """
 from __future__ import annotations
 
@@ -518,7 +518,7 @@ def read_one(read, value: Any, at: str, key: str, code: str | None = None) -> An
                       say(problem.path, problem.message)) from None
 
 
-# -- a contact -------------------------------------------------------------------------
+# -- reading a contact and an order ------------------------------------------------------
 def read_contact(raw: Any, where: str, catalog: FieldCatalog, *, allow_id: bool = False) -> dict:
     """The sent contact as ``{standard field: value, "fields": [[id, value]...]}`` (only sent keys),
     read with :data:`~.CONTACT`.
