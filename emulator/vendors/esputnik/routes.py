@@ -17,6 +17,7 @@ from emulator.http import bind_account, engine, helper_backend, json_object
 from . import jobs
 from .errors import unauthorized
 from .model import VENDOR
+from .orders import add_orders, change_unsubscribed, generate_event
 
 API = "/api/v1"
 
@@ -162,7 +163,7 @@ def blueprint() -> Blueprint:
     def orders():
         """Add or update 1 to 1000 orders; creates the missing contacts."""
         backend = authenticate()
-        failed = backend.add_orders(read_body())
+        failed = add_orders(backend, read_body())
         return text("") if failed is None else failed
 
     @bp.post(f"{API}/event")
@@ -170,21 +171,21 @@ def blueprint() -> Blueprint:
         """Generate one event."""
         backend = authenticate()
         body = read_body()
-        backend.generate_event(body, len(request.get_data(cache=True)))
+        generate_event(backend, body, len(request.get_data(cache=True)))
         return text("")
 
     @bp.post(f"{API}/emails/unsubscribed/add")
     def unsubscribe_emails():
         """Mark email addresses as unsubscribed (addresses, not contacts)."""
         backend = authenticate()
-        backend.change_unsubscribed(read_body(), add=True)
+        change_unsubscribed(backend, read_body(), add=True)
         return text("")
 
     @bp.post(f"{API}/emails/unsubscribed/delete")
     def resubscribe_emails():
         """Remove email addresses from the unsubscribed list."""
         backend = authenticate()
-        backend.change_unsubscribed(read_body(), add=False)
+        change_unsubscribed(backend, read_body(), add=False)
         return text("")
 
     return bp
