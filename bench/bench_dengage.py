@@ -55,13 +55,7 @@ def _single_rows(ctx) -> list[dict]:
             assert resp.status_code == 200, resp.text
 
         ours, reference = ctx.interleaved_rates(upsert_one, lambda: minimal_call(json=body(), headers=headers))
-    ratio = ours / reference
-    return [
-        ctx.row("minimal Flask app, live, 1 thread, the same request (call by call in turn with the row below)",
-                reference, "req/s"),
-        ctx.row("dengage one-record BulkUpsert, live, 1 thread", ours, "req/s"),
-        ctx.row("dengage one-record BulkUpsert / minimal Flask app (same run)", ratio, "×", "≥ 0.8", ratio >= 0.8),
-    ]
+    return ctx.versus_minimal_rows("dengage one-record BulkUpsert", ours, reference, 0.8)
 
 
 def rows(ctx) -> list[dict]:

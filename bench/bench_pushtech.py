@@ -39,13 +39,7 @@ def _single_rows(ctx) -> list[dict]:
 
         ours, reference = ctx.interleaved_rates(
             create_one, lambda: minimal_call(json=_contact(next(numbers), "live"), headers=headers))
-    ratio = ours / reference
-    return [
-        ctx.row("minimal Flask app, live, 1 thread, the same request (call by call in turn with the row below)",
-                reference, "req/s"),
-        ctx.row("pushtech single create, live, 1 thread", ours, "req/s"),
-        ctx.row("pushtech single create / minimal Flask app (same run)", ratio, "×", "≥ 0.8", ratio >= 0.8),
-    ]
+    return ctx.versus_minimal_rows("pushtech single create", ours, reference, 0.8)
 
 
 def rows(ctx) -> list[dict]:

@@ -283,6 +283,17 @@ class Context:
     def row(name: str, value: float, unit: str, target: str | None = None, ok: bool | None = None) -> dict:
         return {"name": name, "value": value, "unit": unit, "target": target, "ok": ok}
 
+    def versus_minimal_rows(self, what: str, ours: float, reference: float, at_least: float) -> list[dict]:
+        """The three rows of a live one-thread comparison with the minimal app
+        (:meth:`interleaved_rates`): its rate, ours, and the ratio against ``at_least``."""
+        ratio = ours / reference
+        return [
+            self.row("minimal Flask app, live, 1 thread, the same request (call by call in turn with the row below)",
+                     reference, "req/s"),
+            self.row(f"{what}, live, 1 thread", ours, "req/s"),
+            self.row(f"{what} / minimal Flask app (same run)", ratio, "×", f"≥ {at_least}", ratio >= at_least),
+        ]
+
 
 # -- core rows ---------------------------------------------------------------------
 def _free_port() -> int:
